@@ -1,0 +1,149 @@
+"""What every CMS family provides: URL rules for discovery and a page parser.
+
+A family knows its platform's URL shapes (which links are articles, listings,
+feeds, sitemaps) and how to read an article page into an :class:`Article`.
+Spiders only route requests; all selectors live in the family modules.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+
+from crawler.items import Article
+from crawler.text.blocks import iter_links
+from crawler.text.normalise import clean_text
+
+DOCUMENT_EXTENSIONS = (
+    ".pdf",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+    ".ppt",
+    ".pptx",
+    ".odt",
+    ".ods",
+    ".rtf",
+    ".zip",
+    ".rar",
+    ".7z",
+)
+
+
+class PageKind(enum.Enum):
+    ARTICLE = "article"
+    LISTING = "listing"
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    OTHER = "other"
+
+
+class ParseError(Exception):
+    """The page is not an article this parser can read (e.g. the body selector found nothing)."""
+
+
+@dataclass(slots=True)
+class Seeds:
+    """Where discovery starts: pages to read links from, feeds and sitemaps."""
+
+    listings: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+
+
+class Family:
+    """Base class of the CMS families; subclasses set the class attributes and parse."""
+
+    name: ClassVar[str] = "base"
+    default_feeds: ClassVar[tuple[str, ...]] = ()
+    default_sitemaps: ClassVar[tuple[str, ...]] = ("/sitemap.xml",)
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options = dict(options or {})
+
+    # -- discovery -------------------------------------------------------------
+    def seeds(self, base_url: str) -> Seeds:
+        return Seeds(
+            listings=[base_url],
+            feeds=[urljoin(base_url, path) for path in self.default_feeds],
+            sitemaps=[urljoin(base_url, path) for path in self.default_sitemaps],
+        )
+
+    def classify(self, url: str) -> PageKind:
+        raise NotImplementedError
+
+    def article_key(self, url: str) -> str | None:
+        """The platform's id of the article behind ``url`` (same id = same article)."""
+        return None
+
+    def learn(self, page: Selector, url: str) -> None:  # noqa: B027 - optional hook
+        """Let the family learn site facts from a discovery page (e.g. its news modules)."""
+
+    # -- parsing ---------------------------------------------------------------
+    def parse_article(
+        self,
+        html: str | bytes,
+        url: str,
+        *,
+        other_urls: Iterable[str] = (),
+        fetched_at: datetime | None = None,
+        site: str | None = None,
+    ) -> Article:
+        raise NotImplementedError
+
+
+def host_of(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def same_site(url: str, other: str) -> bool:
+    return host_of(url) == host_of(other)
+
+
+def meta_content(page: Selector, *names: str) -> list[str]:
+    """``content`` of ``<meta property|name=...>`` in document order."""
+    values: list[str] = []
+    for name in names:
+        values += page.xpath(f"//meta[@property='{name}' or @name='{name}']/@content").getall()
+    return [clean_text(v) for v in values if clean_text(v)]
+
+
+def canonical_url(page: Selector, url: str) -> str:
+    """The page's own canonical link when it stays on the same site, else the URL fetched."""
+    for href in page.xpath("//link[@rel='canonical']/@href").getall():
+        absolute = urljoin(url, href.strip())
+        if absolute.startswith(("http://", "https://")) and same_site(absolute, url):
+            return absolute
+    return url
+
+
+def document_links(element: Any, base_url: str) -> list[str]:
+    """Links to documents (PDF, Office, archives) under ``element``, in order, deduplicated."""
+    seen: dict[str, None] = {}
+    for href, _ in iter_links(element, base_url):
+        path = urlsplit(href).path.lower()
+        if path.endswith(DOCUMENT_EXTENSIONS):
+            seen.setdefault(href, None)
+    return list(seen)
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    """Order-preserving, case-insensitive de-duplication of cleaned, non-empty strings."""
+    out: dict[str, str] = {}
+    for value in values:
+        text = clean_text(value)
+        if text:
+            out.setdefault(text.casefold(), text)
+    return list(out.values())
+
+
+LABEL_SEPARATOR = re.compile(r"^\s*[:：]\s*")

@@ -1,0 +1,152 @@
+"""The portal registry: ``data/portals.toml``, one ``[[portal]]`` entry per portal.
+
+Adding a portal of a known CMS family is one entry here, no code. Entries are
+validated when loaded; a bad one stops the load with an error naming it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from crawler.families import FAMILIES
+
+DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "portals.toml"
+_SEED_KINDS = ("listings", "feeds", "sitemaps")
+_KNOWN_KEYS = {
+    "host",
+    "name",
+    "province",
+    "family",
+    "base_url",
+    "seeds",
+    "options",
+    "verified",
+    "aliases",
+    "verify_tls",
+    "schedule",
+    "notes",
+}
+
+
+class RegistryError(ValueError):
+    """A registry entry is malformed; the message names the entry and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Portal:
+    host: str
+    name: str
+    family: str
+    base_url: str
+    province: str | None = None
+    seeds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    verified: bool = False
+    verify_tls: bool = True
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every host name the portal answers on (with and without ``www.``)."""
+        names = {self.host, *self.aliases}
+        return tuple(sorted(names | {f"www.{n}" for n in names if not n.startswith("www.")}))
+
+    def seed_urls(self, kind: str) -> list[str]:
+        return [urljoin(self.base_url, path) for path in self.seeds.get(kind, ())]
+
+
+def portal_for_url(url: str, family: str = "auto") -> Portal:
+    """A registry-less portal for any start URL (its host, its scheme, the family given)."""
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistryError(f"not an http(s) URL: {url!r}")
+    host = parts.hostname.lower()
+    host = host[4:] if host.startswith("www.") else host
+    base = f"{parts.scheme}://{parts.netloc}/"
+    return Portal(host=host, name=host, family=family, base_url=base)
+
+
+def _entry(raw: Any, index: int) -> Portal:
+    where = f"portal #{index + 1}"
+    if not isinstance(raw, dict):
+        raise RegistryError(f"{where}: expected a table, got {type(raw).__name__}")
+    host = raw.get("host")
+    if isinstance(host, str) and host:
+        where = f"portal #{index + 1} ({host})"
+    unknown = set(raw) - _KNOWN_KEYS
+    if unknown:
+        raise RegistryError(f"{where}: unknown key(s) {sorted(unknown)}")
+    for key in ("host", "name", "family"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise RegistryError(f"{where}: '{key}' must be a non-empty string")
+    if "/" in host or ":" in host or host != host.lower():
+        raise RegistryError(f"{where}: 'host' must be a lower-case host name, got {host!r}")
+    if raw["family"] not in FAMILIES and raw["family"] != "auto":
+        raise RegistryError(f"{where}: unknown family {raw['family']!r} (known: {sorted(FAMILIES)})")
+    base_url = raw.get("base_url", f"https://{host}/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or (parts.hostname or "").removeprefix("www.") != host:
+        raise RegistryError(f"{where}: 'base_url' must be an http(s) URL on {host}, got {base_url!r}")
+    seeds_raw = raw.get("seeds", {})
+    if not isinstance(seeds_raw, dict) or set(seeds_raw) - set(_SEED_KINDS):
+        raise RegistryError(f"{where}: 'seeds' takes only {list(_SEED_KINDS)}")
+    seeds: dict[str, tuple[str, ...]] = {}
+    for kind, values in seeds_raw.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            raise RegistryError(f"{where}: seeds.{kind} must be a list of URLs or paths")
+        seeds[kind] = tuple(values)
+    options = raw.get("options", {})
+    if not isinstance(options, dict):
+        raise RegistryError(f"{where}: 'options' must be a table")
+    aliases = raw.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise RegistryError(f"{where}: 'aliases' must be a list of host names")
+    for flag in ("verified", "verify_tls"):
+        if flag in raw and not isinstance(raw[flag], bool):
+            raise RegistryError(f"{where}: '{flag}' must be true or false")
+    return Portal(
+        host=host,
+        name=raw["name"].strip(),
+        family=raw["family"],
+        base_url=base_url,
+        province=raw.get("province"),
+        seeds=seeds,
+        options=options,
+        aliases=tuple(aliases),
+        verified=raw.get("verified", False),
+        verify_tls=raw.get("verify_tls", True),
+    )
+
+
+def load_registry(path: str | Path | None = None) -> dict[str, Portal]:
+    """Portals by host; raises :class:`RegistryError` on the first bad entry."""
+    source = Path(path) if path else DEFAULT_REGISTRY
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise RegistryError(f"{source}: not valid TOML: {error}") from error
+    portals: dict[str, Portal] = {}
+    for index, raw in enumerate(data.get("portal", [])):
+        portal = _entry(raw, index)
+        if portal.host in portals:
+            raise RegistryError(f"portal #{index + 1} ({portal.host}): host listed twice")
+        portals[portal.host] = portal
+    return portals
+
+
+def resolve_target(target: str, registry: Mapping[str, Portal] | None = None) -> Portal:
+    """A registry host (``khxhnvnghean.gov.vn``) or any URL of a portal."""
+    registry = load_registry() if registry is None else registry
+    key = target.strip().lower()
+    bare = key.split("://", 1)[-1].split("/", 1)[0].removeprefix("www.")
+    if bare in registry:
+        return registry[bare]
+    for portal in registry.values():
+        if bare in portal.aliases:
+            return portal
+    return portal_for_url(target)

@@ -1,0 +1,77 @@
+"""Scrapy settings for govnews: polite, bounded and safe by default.
+
+Each value says why it is what it is. The CLI and ``scrapy crawl`` both use this
+module; ``-s NAME=VALUE`` or the CLI flags override single values.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    _VERSION = version("govnews")
+except PackageNotFoundError:  # running from a checkout that was not installed
+    _VERSION = "0"
+
+BOT_NAME = "govnews"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Identify ourselves: portal admins must be able to see who crawls and reach us.
+USER_AGENT = f"govnews/{_VERSION} (+https://github.com/govnews/govnews; news archive crawler)"
+
+# --- politeness -------------------------------------------------------------
+ROBOTSTXT_OBEY = True  # a government site's robots.txt is its stated wish
+CONCURRENT_REQUESTS = 16  # across portals; each portal still gets one at a time
+CONCURRENT_REQUESTS_PER_DOMAIN = 1  # small government servers: never more than one request in flight
+DOWNLOAD_DELAY = 2.0  # seconds between requests to one host
+DOWNLOAD_DELAY_JITTER = 0.5  # delay x 0.5-1.5, so we do not beat in lockstep with cron jobs
+AUTOTHROTTLE_ENABLED = True  # back off further when a portal slows down (never below DOWNLOAD_DELAY)
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False  # news pages need no session; cookies only grow request headers
+
+# --- bounds -----------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 30  # seconds; a portal that takes longer is down for this run
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # bytes, also bounds decompressed bodies (bombs)
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024  # a news page above this is odd enough to log
+RETRY_ENABLED = True
+RETRY_TIMES = 2  # initial response + 2 retries = 3 requests at most
+REDIRECT_MAX_TIMES = 5  # portals redirect http->https->www at most; more is a loop
+METAREFRESH_MAXDELAY = 10  # follow instant meta refreshes only
+DEPTH_LIMIT = 0  # listing pagination is bounded by GOVNEWS_MAX_LISTING_PAGES instead
+CLOSESPIDER_PAGECOUNT = 0  # the per-portal request budget is GOVNEWS_MAX_REQUESTS
+MEMUSAGE_ENABLED = True
+MEMUSAGE_LIMIT_MB = 1024  # stop cleanly (items committed) instead of being OOM-killed
+
+GOVNEWS_MAX_LISTING_PAGES = 1000  # pages followed per listing (category) in one run
+GOVNEWS_MAX_LINKS_PER_PAGE = 2000  # links read from one page
+GOVNEWS_MAX_REQUESTS = 100_000  # requests per portal per run
+
+# --- safety -----------------------------------------------------------------
+# Only http(s): a crafted file:// or data: link must not read local files.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+TELNETCONSOLE_ENABLED = False  # a local code-execution console we never use
+DOWNLOAD_VERIFY_CERTIFICATES = True  # per-portal opt-out: verify_tls = false in the registry
+REFERRER_POLICY = "no-referrer"  # do not tell one portal what else we crawl
+
+# --- pipeline and storage ---------------------------------------------------
+ITEM_PIPELINES = {
+    "pipelines.normalise.NormalisePipeline": 100,
+    "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.store.StorePipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.archive.WarcRecorder": 100,
+    "crawler.extensions.progress.Progress": 500,
+}
+GOVNEWS_DB = None  # SQLAlchemy URL; None: $GOVNEWS_DB, else sqlite:///data/govnews.sqlite3
+GOVNEWS_STORE_BATCH = 50  # items per transaction
+GOVNEWS_ARCHIVES = []  # WARC files to replay instead of the network (see --archive)
+GOVNEWS_RECORD = None  # WARC file to record every response into (see --record)
+GOVNEWS_REGISTRY = None  # path of portals.toml; None: data/portals.toml of the checkout
+
+# --- misc -------------------------------------------------------------------
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,0 +1,249 @@
+"""The one spider: crawl a portal's listings, feeds and sitemaps, then its articles.
+
+Discovery comes first (home page, category listings with their pagination,
+RSS/Atom feeds, sitemaps). Every article link found is filed under the
+platform's article id, so an article reached under several URLs (one per
+category, a shortlink, a redirect) is fetched once and knows all its URLs.
+When discovery has nothing left to do the articles are fetched; only article
+pages become items. The spider only routes: URL rules and selectors belong to
+the CMS family (``crawler.families``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from parsel import Selector
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response, TextResponse
+
+from crawler.discovery import feed_entries, looks_like_xml, sitemap_entries
+from crawler.families import Family, PageKind, ParseError, get_family
+from crawler.families.detect import detect_family
+from crawler.registry import Portal, load_registry, portal_for_url, resolve_target
+
+_DIGITS = re.compile(r"\d+")
+# Discovery sources, best first: a sitemap or feed gives the canonical URL of an article.
+_RANK = {"sitemap": 0, "feed": 1, "listing": 2}
+
+
+class PortalSpider(scrapy.Spider):
+    name = "portal"
+
+    def __init__(
+        self, site: str | None = None, url: str | None = None, family: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        if not site and not url:
+            raise ValueError("portal spider needs -a site=<registry host> or -a url=<start URL>")
+        self._site_arg, self._url_arg, self._family_arg = site, url, family
+        self.portal: Portal | None = None
+        self.family: Family | None = None
+        self._refs: dict[str, dict[str, int]] = {}  # article key -> {url: rank}
+        self._requested: set[str] = set()
+        self._listing_pages: dict[str, int] = {}
+        self._requests = 0
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._configure(crawler.settings)
+        crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
+        return spider
+
+    def _configure(self, settings) -> None:
+        registry = load_registry(settings.get("GOVNEWS_REGISTRY"))
+        if self._site_arg:
+            portal = resolve_target(self._site_arg, registry)
+        else:
+            portal = resolve_target(self._url_arg, registry)
+            if portal.host not in registry:
+                portal = portal_for_url(self._url_arg, self._family_arg or "auto")
+        self.portal = portal
+        self.allowed_domains = list(portal.hosts)
+        self.max_listing_pages = settings.getint("GOVNEWS_MAX_LISTING_PAGES")
+        self.max_links = settings.getint("GOVNEWS_MAX_LINKS_PER_PAGE")
+        self.max_requests = settings.getint("GOVNEWS_MAX_REQUESTS")
+        family = self._family_arg or portal.family
+        if family != "auto":
+            self.family = get_family(family, dict(portal.options))
+
+    # -- start -----------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        assert self.portal is not None
+        if self.family is None:  # unknown platform: read the home page first, then decide
+            yield self._request(self.portal.base_url, self._detect_then_discover, kind="home")
+            return
+        for request in self._seed_requests():
+            yield request
+
+    def _seed_requests(self) -> list[scrapy.Request]:
+        assert self.portal is not None
+        assert self.family is not None
+        seeds = self.family.seeds(self.portal.base_url)
+        requests = []
+        for url in dict.fromkeys([self.portal.base_url, *self.portal.seed_urls("listings"), *seeds.listings]):
+            requests.append(self._request(url, self.parse_listing, kind="listing"))
+        for url in dict.fromkeys(self.portal.seed_urls("feeds") + seeds.feeds):
+            requests.append(self._request(url, self.parse_feed, kind="feed"))
+        for url in dict.fromkeys(self.portal.seed_urls("sitemaps") + seeds.sitemaps):
+            requests.append(self._request(url, self.parse_sitemap, kind="sitemap"))
+        return requests
+
+    def _detect_then_discover(self, response: Response):
+        assert self.portal is not None
+        detection = detect_family(response.text if isinstance(response, TextResponse) else "", response.url)
+        self.logger.info("%s looks like %s (%s)", self.portal.host, detection.family, "; ".join(detection.evidence))
+        self.crawler.stats.set_value("govnews/family", detection.family)
+        self.family = get_family(detection.family, dict(self.portal.options))
+        yield from self.parse_listing(response)
+        for request in self._seed_requests():
+            if request.url != response.url:
+                yield request
+
+    def _request(self, url: str, callback, *, kind: str, priority: int = 0, **meta: Any) -> scrapy.Request:
+        self._requests += 1
+        return scrapy.Request(
+            url, callback=callback, errback=self._failed, priority=priority, meta={"kind": kind, **meta}
+        )
+
+    def _budget_left(self) -> bool:
+        if self._requests < self.max_requests:
+            return True
+        self.crawler.stats.inc_value("govnews/limit/requests")
+        return False
+
+    def _on_portal(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.portal.hosts
+
+    # -- discovery ---------------------------------------------------------------
+    def _note_article(self, url: str, source: str) -> None:
+        assert self.family is not None
+        key = self.family.article_key(url) or url.split("#", 1)[0]
+        urls = self._refs.setdefault(key, {})
+        rank = _RANK[source]
+        url = url.split("#", 1)[0]
+        if url not in urls or urls[url] > rank:
+            urls[url] = rank
+
+    def parse_listing(self, response: Response):
+        """Home page, category listing or pagination page: file article links, follow listings."""
+        if not isinstance(response, TextResponse):
+            return
+        assert self.family is not None
+        page = Selector(text=response.text, base_url=response.url)
+        self.family.learn(page, response.url)
+        for href in page.xpath(
+            "//link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@href"
+        ).getall():
+            feed_url = response.urljoin(href.strip())
+            if self._on_portal(feed_url) and self._budget_left():
+                yield self._request(feed_url, self.parse_feed, kind="feed")
+        hrefs = page.xpath("//a/@href | //link[@rel='next']/@href").getall()[: self.max_links]
+        for href in hrefs:
+            url = self._same_scheme(response.urljoin(href.strip()).split("#", 1)[0])
+            if not self._on_portal(url):
+                continue
+            kind = self.family.classify(url)
+            if kind is PageKind.ARTICLE:
+                self._note_article(url, "listing")
+            elif kind is PageKind.LISTING and self._follow_listing(url):
+                yield self._request(url, self.parse_listing, kind="listing", priority=10)
+
+    def _follow_listing(self, url: str) -> bool:
+        """Bound pagination: at most GOVNEWS_MAX_LISTING_PAGES pages per listing shape."""
+        shape = _DIGITS.sub("N", urlsplit(url).path)
+        seen = self._listing_pages.get(shape, 0)
+        if seen >= self.max_listing_pages:
+            self.crawler.stats.inc_value("govnews/limit/listing_pages")
+            return False
+        self._listing_pages[shape] = seen + 1
+        return self._budget_left()
+
+    def parse_feed(self, response: Response):
+        for entry in feed_entries(response.body, response.url):
+            if self._on_portal(entry.url) and self.family.classify(entry.url) is PageKind.ARTICLE:
+                self._note_article(entry.url, "feed")
+        return ()
+
+    def parse_sitemap(self, response: Response):
+        if not looks_like_xml(response.body):
+            self.crawler.stats.inc_value("govnews/sitemap/not_xml")
+            return
+        for entry in sitemap_entries(response.body, response.url):
+            url = self._same_scheme(entry.url)
+            if not self._on_portal(url):
+                continue
+            if entry.is_sitemap:
+                if self._budget_left():
+                    yield self._request(url, self.parse_sitemap, kind="sitemap", priority=5)
+            elif self.family.classify(url) is PageKind.ARTICLE:
+                self._note_article(url, "sitemap")
+
+    def _same_scheme(self, url: str) -> str:
+        """Sitemaps and footers often print http:// for an https portal; ask for what the portal serves."""
+        base = urlsplit(self.portal.base_url)
+        parts = urlsplit(url)
+        if parts.hostname and parts.hostname.lower() in self.portal.hosts and parts.scheme != base.scheme:
+            return parts._replace(scheme=base.scheme).geturl()
+        return url
+
+    # -- articles ----------------------------------------------------------------
+    def _spider_idle(self, spider=None) -> None:
+        """Discovery is done: fetch every article not fetched yet, one URL per article."""
+        pending = [key for key in self._refs if key not in self._requested]
+        if not pending:
+            return
+        for key in pending:
+            self._requested.add(key)
+            if not self._budget_left():
+                break
+            urls = self._refs[key]
+            url = min(urls, key=lambda u: (urls[u], len(u)))
+            request = self._request(
+                url, self.parse_article, kind="article", article_key=key, handle_httpstatus_list=[404, 410]
+            )
+            self.crawler.engine.crawl(request)
+        raise DontCloseSpider
+
+    def parse_article(self, response: Response):
+        assert self.family is not None
+        key = response.meta.get("article_key")
+        if response.status in (404, 410):
+            self.crawler.stats.inc_value("govnews/article/gone")
+            self.logger.info("article gone (%d): %s", response.status, response.url)
+            return
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("govnews/parse_failed/not_html")
+            self.logger.warning("not an HTML page, skipped: %s", response.url)
+            return
+        others = list(self._refs.get(key, {})) + list(response.meta.get("redirect_urls", []))
+        try:
+            article = self.family.parse_article(
+                response.text,
+                response.url,
+                other_urls=[u for u in others if u != response.url],
+                fetched_at=datetime.now(UTC),
+                site=self.portal.host,
+            )
+        except ParseError as error:
+            self.crawler.stats.inc_value("govnews/parse_failed")
+            self.logger.error("parse failed for %s: %s", response.url, error)
+            return
+        for warning in article.warnings:
+            self.crawler.stats.inc_value("govnews/parse_warning")
+            self.logger.warning("%s: %s", response.url, warning)
+        yield article
+
+    def _failed(self, failure) -> None:
+        request = failure.request
+        kind = request.meta.get("kind", "page")
+        self.crawler.stats.inc_value(f"govnews/fetch_failed/{kind}")
+        self.logger.warning("could not fetch %s %s: %s", kind, request.url, failure.getErrorMessage())

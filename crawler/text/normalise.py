@@ -1,0 +1,51 @@
+"""Text normalisation shared by every parser and pipeline.
+
+Vietnamese text reaches us in NFD, in NFC and with "old-style" tone-mark
+placement mixed together; comparing, deduplicating and searching all need one
+form, so everything stored goes through :func:`clean_text`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Zero-width and invisible formatting characters editors paste from Word/Zalo.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
+# Control characters other than tab/newline; NUL bytes included.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def nfc(value: str) -> str:
+    """Compose to NFC: text typed with combining marks (NFD, VNI-style input methods)
+    and precomposed text then compare equal. Tone placement (hòa/hoà) is kept as
+    written: both spellings are in official use and the page is the record."""
+    return unicodedata.normalize("NFC", value)
+
+
+def clean_text(value: str | None) -> str:
+    """One paragraph: entities decoded, NFC, invisible characters dropped, spaces folded."""
+    if not value:
+        return ""
+    if "&" in value:
+        value = html.unescape(value)
+    value = _INVISIBLE.sub("", value)
+    value = _CONTROL.sub("", value)
+    value = nfc(value)
+    return _SPACES.sub(" ", value.replace("\n", " ")).strip()
+
+
+def clean_multiline(value: str | None) -> str:
+    """Text made of paragraphs: each paragraph cleaned, paragraphs joined by a blank line."""
+    if not value:
+        return ""
+    paragraphs = (clean_text(part) for part in _BLANK_LINES.split(value))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def clean_or_none(value: str | None) -> str | None:
+    cleaned = clean_text(value)
+    return cleaned or None

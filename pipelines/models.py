@@ -1,0 +1,171 @@
+"""The SQL schema (SQLAlchemy 2 declarative). Times are stored in UTC.
+
+Column comments are the schema's documentation; ``docs/schema.md`` is written
+from them and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored as UTC on every backend."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store timezone-aware values only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    __table_args__ = {"comment": "One row per portal (host) that articles were stored from."}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="Surrogate key.")
+    host: Mapped[str] = mapped_column(String(255), unique=True, comment="Portal host name without www.")
+    name: Mapped[str | None] = mapped_column(String(500), comment="Portal name from the registry.")
+    province: Mapped[str | None] = mapped_column(String(100), comment="Province from the registry.")
+    family: Mapped[str | None] = mapped_column(String(50), comment="CMS family used to parse it.")
+    first_seen: Mapped[datetime] = mapped_column(comment="When govnews first stored an article of it (UTC).")
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_site_published", "site_id", "published"),
+        Index("ix_articles_body_hash", "body_hash"),
+        Index("ix_articles_site_source_key", "site_id", "source_key"),
+        {"comment": "One row per real article; its other URLs are in article_urls."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="Surrogate key.")
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), comment="Portal the article belongs to.")
+    url: Mapped[str] = mapped_column(String(2048), unique=True, comment="Canonical URL.")
+    source_key: Mapped[str | None] = mapped_column(String(100), comment="The platform's own article id.")
+    family: Mapped[str | None] = mapped_column(String(50), comment="CMS family parser that produced it.")
+    title: Mapped[str] = mapped_column(Text, comment="Title as displayed, NFC.")
+    published: Mapped[datetime | None] = mapped_column(comment="Publication time (UTC).")
+    updated: Mapped[datetime | None] = mapped_column(comment="Last edit time stated by the page (UTC), if any.")
+    summary: Mapped[str | None] = mapped_column(Text, comment="Lead / hand-written excerpt.")
+    body_text: Mapped[str] = mapped_column(Text, comment="Body paragraphs separated by a blank line.")
+    body_html: Mapped[str | None] = mapped_column(Text, comment="Body HTML as served (raw; exports sanitise it).")
+    source: Mapped[str | None] = mapped_column(Text, comment='"Nguồn tin" / "Nguồn" name.')
+    source_url: Mapped[str | None] = mapped_column(String(2048), comment='"Nguồn tin" link, if shown.')
+    author: Mapped[str | None] = mapped_column(String(500), comment='"Tác giả" / byline.')
+    categories: Mapped[list] = mapped_column(JSON, default=list, comment="Category names, main first (JSON).")
+    tags: Mapped[list] = mapped_column(JSON, default=list, comment="Tags in page order (JSON).")
+    body_hash: Mapped[str] = mapped_column(String(64), comment="sha256 of the normalised body text.")
+    content_hash: Mapped[str] = mapped_column(String(64), comment="sha256 of title, lead and body: changes = edits.")
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id"), comment="The original when this article repeats another one."
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1, comment="1, +1 on every stored edit.")
+    first_seen: Mapped[datetime] = mapped_column(comment="When it was first stored (UTC).")
+    last_seen: Mapped[datetime] = mapped_column(comment="When a crawl last fetched it (UTC).")
+    changed_at: Mapped[datetime] = mapped_column(comment="When its stored content last changed (UTC).")
+
+    site: Mapped[Site] = relationship()
+    urls: Mapped[list[ArticleUrl]] = relationship(back_populates="article", cascade="all, delete-orphan")
+    images: Mapped[list[Image]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="Image.position"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="Attachment.position"
+    )
+    duplicate_of: Mapped[Article | None] = relationship(remote_side="Article.id")
+
+
+class ArticleUrl(Base):
+    __tablename__ = "article_urls"
+    __table_args__ = {"comment": "Every URL an article was reached under (canonical one included)."}
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True, comment="A URL of the article.")
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True, comment="The article.")
+
+    article: Mapped[Article] = relationship(back_populates="urls")
+
+
+class Image(Base):
+    __tablename__ = "images"
+    __table_args__ = (
+        UniqueConstraint("article_id", "position"),
+        {"comment": "Captioned body images of an article, in page order."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="Surrogate key.")
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), comment="The article.")
+    position: Mapped[int] = mapped_column(Integer, comment="0-based order on the page.")
+    image_url: Mapped[str] = mapped_column(String(2048), comment="Absolute image URL.")
+    caption: Mapped[str] = mapped_column(Text, comment="The caption tied to this image.")
+
+    article: Mapped[Article] = relationship(back_populates="images")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    __table_args__ = (
+        UniqueConstraint("article_id", "position"),
+        {"comment": "Documents attached to or linked from an article."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="Surrogate key.")
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), comment="The article.")
+    position: Mapped[int] = mapped_column(Integer, comment="0-based order on the page.")
+    url: Mapped[str] = mapped_column(String(2048), comment="Absolute download URL.")
+
+    article: Mapped[Article] = relationship(back_populates="attachments")
+
+
+class ArticleVersion(Base):
+    __tablename__ = "article_versions"
+    __table_args__ = (
+        UniqueConstraint("article_id", "version"),
+        {"comment": "Earlier contents of articles that were edited after they were stored."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="Surrogate key.")
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True, comment="The article.")
+    version: Mapped[int] = mapped_column(Integer, comment="The version number this content had.")
+    title: Mapped[str] = mapped_column(Text, comment="Title of that version.")
+    summary: Mapped[str | None] = mapped_column(Text, comment="Lead of that version.")
+    body_text: Mapped[str] = mapped_column(Text, comment="Body of that version.")
+    updated: Mapped[datetime | None] = mapped_column(comment="The edit time the page stated then (UTC).")
+    replaced_at: Mapped[datetime] = mapped_column(comment="When a crawl found the newer content (UTC).")
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+    __table_args__ = {"comment": "One row per crawl of one portal."}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="Surrogate key.")
+    site: Mapped[str] = mapped_column(String(255), index=True, comment="Portal host crawled.")
+    started_at: Mapped[datetime] = mapped_column(comment="Start (UTC).")
+    finished_at: Mapped[datetime | None] = mapped_column(comment="End (UTC); empty while running or after a crash.")
+    finish_reason: Mapped[str | None] = mapped_column(String(100), comment="Scrapy finish reason.")
+    stats: Mapped[dict] = mapped_column(JSON, default=dict, comment="Counters: requests, items, errors (JSON).")
