@@ -75,9 +75,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
         reason = stats.get("finish_reason", "not started")
         errors = error_count(stats)
-        ok = (
-            reason == "finished" and stats.get("response_received_count", 0) > 0 and not stats.get("govnews/deadletter")
-        )
+        reached = any(stats.get(f"govnews/discovery/{kind}") for kind in ("pages", "feeds", "sitemaps"))
+        if not reached and reason == "finished":
+            reason = "portal unreachable (no listing, feed or sitemap could be read)"
+        ok = reason == "finished" and not stats.get("govnews/deadletter")
         failed |= not ok
         print(
             f"{portal.host:40} {stats.get('response_received_count', 0):7d} {stats.get('item_scraped_count', 0):9d}"

@@ -29,9 +29,22 @@ def _parser() -> etree.XMLParser:
     )
 
 
+def _strip_doctype(body: bytes) -> bytes:
+    """Feeds and sitemaps never need a DTD; dropping it removes every entity trick at the source."""
+    start = body.find(b"<!DOCTYPE", 0, 65536)
+    if start < 0:
+        return body
+    subset = body.find(b"[", start, start + 4096)
+    close = body.find(b">", start)
+    if subset != -1 and (close == -1 or subset < close):
+        close = body.find(b"]>", subset)
+        close = -1 if close == -1 else close + 1
+    return body if close == -1 else body[:start] + body[close + 1 :]
+
+
 def _root(body: bytes) -> etree._Element | None:
     try:
-        return etree.fromstring(body.lstrip(), parser=_parser())
+        return etree.fromstring(_strip_doctype(body.lstrip()), parser=_parser())
     except (etree.XMLSyntaxError, ValueError):
         return None
 

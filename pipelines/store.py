@@ -92,7 +92,7 @@ class ArticleStore:
         if article is None:
             article = m.Article(site=site, url=item.url, first_seen=now, changed_at=now, version=1)
             session.add(article)
-            self._assign(article, item, digest)
+            self._assign(session, article, item, digest)
             self.counts["new"] += 1
         elif article.content_hash != digest:
             session.add(
@@ -110,7 +110,7 @@ class ArticleStore:
             article.changed_at = now
             if item.updated is None:  # the page states no edit time: the crawl that saw it is the best we know
                 item.updated = now
-            self._assign(article, item, digest)
+            self._assign(session, article, item, digest)
             self.counts["updated"] += 1
         else:
             self._merge_lists(article, item)
@@ -123,7 +123,7 @@ class ArticleStore:
         return article
 
     @staticmethod
-    def _assign(article: m.Article, item: ArticleItem, digest: str) -> None:
+    def _assign(session: Session, article: m.Article, item: ArticleItem, digest: str) -> None:
         article.source_key = item.source_key
         article.family = item.family
         article.title = item.title or ""
@@ -139,10 +139,17 @@ class ArticleStore:
         article.tags = list(item.tags)
         article.body_hash = body_hash(item.body_text or "")
         article.content_hash = digest
-        article.images = [
-            m.Image(position=i, image_url=c["image_url"], caption=c["caption"]) for i, c in enumerate(item.captions)
-        ]
-        article.attachments = [m.Attachment(position=i, url=u) for i, u in enumerate(item.attachments)]
+        captions = [(c["image_url"], c["caption"]) for c in item.captions]
+        if [(i.image_url, i.caption) for i in article.images] != captions:
+            if article.images:  # delete the old rows before the new ones take their positions
+                article.images.clear()
+                session.flush()
+            article.images = [m.Image(position=i, image_url=u, caption=c) for i, (u, c) in enumerate(captions)]
+        if [a.url for a in article.attachments] != list(item.attachments):
+            if article.attachments:
+                article.attachments.clear()
+                session.flush()
+            article.attachments = [m.Attachment(position=i, url=u) for i, u in enumerate(item.attachments)]
 
     @staticmethod
     def _merge_lists(article: m.Article, item: ArticleItem) -> None:

@@ -109,8 +109,10 @@ class NukeViet(Family):
             query = parse_qs(parts.query)
             if "nv" in query:  # index.php?language=vi&nv=news&op=cat/alias-id
                 module = query["nv"][0]
-                op = query.get("op", [""])[0]
-                return [module, *[s for s in op.split("/") if s]]
+                op = [s for s in query.get("op", [""])[0].split("/") if s]
+                if len(op) == 2 and re.match(r"^[\w.-]+-\d+$", op[1]):
+                    op[1] += ".html"  # the query form names the detail page without its suffix
+                return [module, *op]
             return None
         segments = [unquote(s) for s in parts.path.split("/") if s]
         if segments and _LANG.match(segments[0]) and len(segments) > 1 and segments[1] in self.modules:

@@ -138,6 +138,7 @@ class PortalSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         assert self.family is not None
+        self.crawler.stats.inc_value("govnews/discovery/pages")
         page = Selector(text=response.text, base_url=response.url)
         self.family.learn(page, response.url)
         for href in page.xpath(
@@ -168,6 +169,7 @@ class PortalSpider(scrapy.Spider):
         return self._budget_left()
 
     def parse_feed(self, response: Response):
+        self.crawler.stats.inc_value("govnews/discovery/feeds")
         for entry in feed_entries(response.body, response.url):
             if self._on_portal(entry.url) and self.family.classify(entry.url) is PageKind.ARTICLE:
                 self._note_article(entry.url, "feed")
@@ -177,6 +179,7 @@ class PortalSpider(scrapy.Spider):
         if not looks_like_xml(response.body):
             self.crawler.stats.inc_value("govnews/sitemap/not_xml")
             return
+        self.crawler.stats.inc_value("govnews/discovery/sitemaps")
         for entry in sitemap_entries(response.body, response.url):
             url = self._same_scheme(entry.url)
             if not self._on_portal(url):

@@ -1,0 +1,60 @@
+"""The portal registry: the shipped file loads; bad entries fail with a message naming them."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.registry import RegistryError, load_registry, portal_for_url, resolve_target
+
+
+def test_shipped_registry_loads():
+    registry = load_registry()
+    portal = registry["khxhnvnghean.gov.vn"]
+    assert portal.family == "nukeviet"
+    assert portal.base_url == "https://khxhnvnghean.gov.vn/"
+    assert "www.khxhnvnghean.gov.vn" in portal.hosts
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "portals.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('host = "a.gov.vn"\nname = "A"\nfamily = "joomlaa"', "portal #1 (a.gov.vn): unknown family 'joomlaa'"),
+        ('host = "a.gov.vn"\nfamily = "nukeviet"', "portal #1 (a.gov.vn): 'name' must be a non-empty string"),
+        ('host = "https://a.gov.vn/"\nname = "A"\nfamily = "nukeviet"', "'host' must be a lower-case host name"),
+        ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\nseeds = { pages = ["/"] }', "'seeds' takes only"),
+        ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\nbase_url = "https://b.gov.vn/"', "'base_url' must be"),
+        ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\ncolour = "red"', "unknown key(s) ['colour']"),
+    ],
+)
+def test_bad_entry_is_named(tmp_path, entry, message):
+    path = _write(tmp_path, f'[[portal]]\nhost = "ok.gov.vn"\nname = "Ok"\nfamily = "nukeviet"\n\n[[portal]]\n{entry}\n')
+    with pytest.raises(RegistryError) as error:
+        load_registry(path)
+    assert message.replace("#1", "#2") in str(error.value)
+
+
+def test_duplicate_host_refused(tmp_path):
+    entry = '[[portal]]\nhost = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\n'
+    with pytest.raises(RegistryError, match="host listed twice"):
+        load_registry(_write(tmp_path, entry + "\n" + entry))
+
+
+def test_broken_toml_refused(tmp_path):
+    with pytest.raises(RegistryError, match="not valid TOML"):
+        load_registry(_write(tmp_path, "[[portal]\n"))
+
+
+def test_targets_resolve_to_registry_or_url():
+    registry = load_registry()
+    assert resolve_target("https://www.khxhnvnghean.gov.vn/news/", registry).name.startswith("Trung tâm")
+    other = resolve_target("https://xa-abc.nghean.gov.vn/tin-tuc/", registry)
+    assert other.host == "xa-abc.nghean.gov.vn"
+    assert other.base_url == "https://xa-abc.nghean.gov.vn/"
+    with pytest.raises(RegistryError):
+        portal_for_url("file:///etc/passwd")
