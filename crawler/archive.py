@@ -123,6 +123,30 @@ class WarcReplayHandler(BaseDownloadHandler):
         )
 
 
+class ReplayAddon:
+    """Scrapy add-on: when ``GOVNEWS_ARCHIVES`` is set, answer http(s) from the archives.
+
+    Politeness protects servers; a replay reads local files, so delays go too.
+    Works the same for ``govnews crawl --archive`` and ``scrapy crawl -s GOVNEWS_ARCHIVES=...``.
+    """
+
+    # Above the project's settings.py and the spider's, below what the user sets on the command line.
+    PRIORITY = 35
+
+    def update_settings(self, settings) -> None:
+        if not settings.getlist("GOVNEWS_ARCHIVES"):
+            return
+        handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
+        handlers.update({"http": f"{__name__}.WarcReplayHandler", "https": f"{__name__}.WarcReplayHandler"})
+        for name, value in (
+            ("DOWNLOAD_HANDLERS", handlers),
+            ("DOWNLOAD_DELAY", 0),
+            ("AUTOTHROTTLE_ENABLED", False),
+            ("CONCURRENT_REQUESTS_PER_DOMAIN", 16),
+        ):
+            settings.set(name, value, priority=self.PRIORITY)
+
+
 class WarcRecorder:
     """Extension: every downloaded response of the crawl goes into ``GOVNEWS_RECORD``."""
 

@@ -26,14 +26,7 @@ def _settings(args: argparse.Namespace):
         settings.set("GOVNEWS_REGISTRY", args.registry, priority="cmdline")
     if getattr(args, "archive", None):
         archives = [str(Path(p).resolve()) for p in args.archive]
-        settings.set("GOVNEWS_ARCHIVES", archives, priority="cmdline")
-        handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
-        handlers.update({"http": "crawler.archive.WarcReplayHandler", "https": "crawler.archive.WarcReplayHandler"})
-        settings.set("DOWNLOAD_HANDLERS", handlers, priority="cmdline")
-        # Politeness protects servers; a replay reads a local file, so no delays.
-        settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
-        settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
-        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 16, priority="cmdline")
+        settings.set("GOVNEWS_ARCHIVES", archives, priority="cmdline")  # see crawler.archive.ReplayAddon
     if getattr(args, "record", None):
         settings.set("GOVNEWS_RECORD", str(Path(args.record).resolve()), priority="cmdline")
     settings.set("LOG_LEVEL", "WARNING" if args.quiet else "INFO", priority="cmdline")

@@ -60,9 +60,11 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 200,
     "pipelines.store.StorePipeline": 900,
 }
+ADDONS = {"crawler.archive.ReplayAddon": 0}  # --archive: answer from WARC files, no delays
 EXTENSIONS = {
     "crawler.archive.WarcRecorder": 100,
     "crawler.extensions.progress.Progress": 500,
+    "crawler.extensions.runs.CrawlRuns": 600,
 }
 GOVNEWS_DB = None  # SQLAlchemy URL; None: $GOVNEWS_DB, else sqlite:///data/govnews.sqlite3
 GOVNEWS_STORE_BATCH = 50  # items per transaction

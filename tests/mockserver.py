@@ -23,7 +23,8 @@ def routes_from_warc(path: Path) -> dict[str, Route]:
             parts = urlsplit(record.rec_headers.get_header("WARC-Target-URI"))
             key = parts.path + (f"?{parts.query}" if parts.query else "")
             headers = [
-                (k, v) for k, v in record.http_headers.headers
+                (k, v)
+                for k, v in record.http_headers.headers
                 if k.lower() not in ("content-length", "transfer-encoding", "connection")
             ]
             routes[key] = (int(record.http_headers.get_statuscode()), headers, record.content_stream().read())
@@ -33,8 +34,9 @@ def routes_from_warc(path: Path) -> dict[str, Route]:
 class MockServer:
     """``with MockServer(routes) as server: server.url("/")``; records every request path."""
 
-    def __init__(self, routes: dict[str, Route] | None = None,
-                 handler: Callable[[BaseHTTPRequestHandler], bool] | None = None) -> None:
+    def __init__(
+        self, routes: dict[str, Route] | None = None, handler: Callable[[BaseHTTPRequestHandler], bool] | None = None
+    ) -> None:
         self.routes = routes or {}
         self.requests: list[str] = []
         self._custom = handler

@@ -21,8 +21,9 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CON
 def nukeviet_crawl(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     db = f"sqlite:///{tmp / 'crawl.db'}"
-    crawl = run_govnews("crawl", "https://khxhnvnghean.gov.vn/", "--archive", str(NUKEVIET / "site.warc.gz"),
-                        "--db", db)
+    crawl = run_govnews(
+        "crawl", "https://khxhnvnghean.gov.vn/", "--archive", str(NUKEVIET / "site.warc.gz"), "--db", db
+    )
     exported = run_govnews("export", "--db", db, "--format", "jsonl", "--output", str(tmp / "out.jsonl"))
     return crawl, exported, db, read_jsonl(tmp / "out.jsonl") if (tmp / "out.jsonl").exists() else []
 
@@ -47,8 +48,19 @@ def test_every_article_stored_once(nukeviet_crawl):
 
 @pytest.mark.parametrize(
     "field",
-    ["title", "summary", "body_text", "captions", "source", "source_url", "author", "categories", "tags",
-     "attachments", "duplicate_of"],
+    [
+        "title",
+        "summary",
+        "body_text",
+        "captions",
+        "source",
+        "source_url",
+        "author",
+        "categories",
+        "tags",
+        "attachments",
+        "duplicate_of",
+    ],
 )
 def test_exported_field_matches_truth(nukeviet_crawl, field):
     _, _, _, records = nukeviet_crawl
@@ -73,8 +85,9 @@ def test_exported_times_are_iso_with_offset(nukeviet_crawl):
 def test_second_category_url_kept(nukeviet_crawl):
     _, _, _, records = nukeviet_crawl
     (article,) = [r for r in records if r["url"].endswith("hoi-thao-song-lam-dong-chay-van-hoa-lich-su-15.html")]
-    assert "https://khxhnvnghean.gov.vn/news/khoa-hoc-cong-nghe/hoi-thao-song-lam-dong-chay-van-hoa-lich-su-15.html" in (
-        article["other_urls"]
+    assert (
+        "https://khxhnvnghean.gov.vn/news/khoa-hoc-cong-nghe/hoi-thao-song-lam-dong-chay-van-hoa-lich-su-15.html"
+        in (article["other_urls"])
     )
 
 
@@ -95,14 +108,31 @@ def test_live_crawl_records_a_warc_that_replays_the_same(tmp_path):
     routes = routes_from_warc(NUKEVIET / "site.warc.gz")
     record = tmp_path / "recorded.warc.gz"
     with MockServer(routes) as server:
-        live = run_govnews("crawl", server.url("/"), "--family", "nukeviet", "--record", str(record),
-                           "--db", f"sqlite:///{tmp_path / 'live.db'}", *FAST)
+        live = run_govnews(
+            "crawl",
+            server.url("/"),
+            "--family",
+            "nukeviet",
+            "--record",
+            str(record),
+            "--db",
+            f"sqlite:///{tmp_path / 'live.db'}",
+            *FAST,
+        )
         assert live.returncode == 0, live.stderr[-3000:]
         assert "/robots.txt" in server.requests
         article_requests = [p for p in server.requests if p.endswith(".html")]
         assert len(article_requests) == len(set(article_requests)), "an article was fetched twice"
-    replay = run_govnews("crawl", server.url("/"), "--family", "nukeviet", "--archive", str(record),
-                         "--db", f"sqlite:///{tmp_path / 'replay.db'}")
+    replay = run_govnews(
+        "crawl",
+        server.url("/"),
+        "--family",
+        "nukeviet",
+        "--archive",
+        str(record),
+        "--db",
+        f"sqlite:///{tmp_path / 'replay.db'}",
+    )
     assert replay.returncode == 0, replay.stderr[-3000:]
     for name in ("live", "replay"):
         engine = create_engine(f"sqlite:///{tmp_path / (name + '.db')}")
@@ -111,8 +141,16 @@ def test_live_crawl_records_a_warc_that_replays_the_same(tmp_path):
 
 
 def test_missing_from_archive_is_a_counted_404(tmp_path):
-    result = run_govnews("crawl", "https://not-recorded.gov.vn/", "--family", "nukeviet", "--archive",
-                         str(NUKEVIET / "site.warc.gz"), "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    result = run_govnews(
+        "crawl",
+        "https://not-recorded.gov.vn/",
+        "--family",
+        "nukeviet",
+        "--archive",
+        str(NUKEVIET / "site.warc.gz"),
+        "--db",
+        f"sqlite:///{tmp_path / 'x.db'}",
+    )
     assert result.returncode != 0, "a crawl that stored nothing from an unreachable portal must fail"
     assert "not-recorded.gov.vn" in result.stderr
     assert "'govnews/archive/miss'" in result.stderr
@@ -122,3 +160,41 @@ def test_unknown_registry_host_or_bad_url_is_a_usage_error(tmp_path):
     result = run_govnews("crawl", "file:///etc/passwd", "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert result.returncode == 2
     assert "not an http(s) URL" in result.stderr
+
+
+def test_scrapy_crawl_command_runs_the_same_spider(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    db = f"sqlite:///{tmp_path / 'scrapy.db'}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "portal",
+            "-a",
+            "site=khxhnvnghean.gov.vn",
+            "-s",
+            f"GOVNEWS_DB={db}",
+            "-s",
+            f"GOVNEWS_ARCHIVES={NUKEVIET / 'site.warc.gz'}",
+            "-L",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    with Session(create_engine(db)) as session:
+        assert session.scalar(select(func.count()).select_from(m.Article)) == 33
+        run = session.scalars(select(m.CrawlRun)).one()
+        assert run.finish_reason == "finished"
+        assert run.finished_at is not None
+        assert run.stats["item_scraped_count"] == 33

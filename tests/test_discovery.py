@@ -11,7 +11,8 @@ BASE = "https://portal.gov.vn/"
 
 def test_rss_items():
     body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
-    <item><title>A</title><link>https://portal.gov.vn/news/a/x-1.html</link><pubDate>Wed, 13 Dec 2023 21:12:00 GMT</pubDate></item>
+    <item><title>A</title><link>https://portal.gov.vn/news/a/x-1.html</link>
+    <pubDate>Wed, 13 Dec 2023 21:12:00 GMT</pubDate></item>
     <item><title>B</title><guid>https://portal.gov.vn/news/a/y-2.html</guid></item></channel></rss>"""
     assert [e.url for e in feed_entries(body, BASE)] == [
         "https://portal.gov.vn/news/a/x-1.html",

@@ -8,13 +8,22 @@ import pytest
 from conftest import page_cases
 
 from crawler.families import ParseError
-from crawler.families.nukeviet import NukeViet
 from crawler.families.base import PageKind
+from crawler.families.nukeviet import NukeViet
 
 CASES = page_cases("nukeviet")
 TEXT_FIELDS = (
-    "url", "title", "summary", "body_text", "captions", "source", "source_url", "author",
-    "categories", "tags", "attachments",
+    "url",
+    "title",
+    "summary",
+    "body_text",
+    "captions",
+    "source",
+    "source_url",
+    "author",
+    "categories",
+    "tags",
+    "attachments",
 )
 _parsed: dict[str, object] = {}
 
@@ -44,7 +53,8 @@ def test_time_field(case, field):
     if expected is None:
         assert value is None
     else:
-        assert value is not None and value.tzinfo is not None, "times must be timezone-aware"
+        assert value is not None
+        assert value.tzinfo is not None, "times must be timezone-aware"
         assert value == datetime.fromisoformat(expected)
         assert value.utcoffset().total_seconds() == 7 * 3600, "NukeViet prints Asia/Ho_Chi_Minh local time"
 
@@ -101,7 +111,9 @@ def test_seed_taxonomy(seed):
 
 def test_page_without_body_is_a_parse_error():
     with pytest.raises(ParseError):
-        NukeViet().parse_article("<html><body><h1 itemprop='headline'>x</h1></body></html>", "https://a.gov.vn/news/c/x-1.html")
+        NukeViet().parse_article(
+            "<html><body><h1 itemprop='headline'>x</h1></body></html>", "https://a.gov.vn/news/c/x-1.html"
+        )
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,9 @@ def _write(tmp_path, text):
     ],
 )
 def test_bad_entry_is_named(tmp_path, entry, message):
-    path = _write(tmp_path, f'[[portal]]\nhost = "ok.gov.vn"\nname = "Ok"\nfamily = "nukeviet"\n\n[[portal]]\n{entry}\n')
+    path = _write(
+        tmp_path, f'[[portal]]\nhost = "ok.gov.vn"\nname = "Ok"\nfamily = "nukeviet"\n\n[[portal]]\n{entry}\n'
+    )
     with pytest.raises(RegistryError) as error:
         load_registry(path)
     assert message.replace("#1", "#2") in str(error.value)

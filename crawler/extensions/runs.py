@@ -1,0 +1,71 @@
+"""Record every crawl in ``crawl_runs``: start, end, finish reason and the counters.
+
+The row is written when the crawl opens, so a crash leaves a row without an end
+(``finished_at`` empty) rather than no trace at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from scrapy import signals
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+logger = logging.getLogger(__name__)
+
+
+def _jsonable(stats: dict) -> dict:
+    return {
+        key: value if isinstance(value, int | float | str | bool) or value is None else str(value)
+        for key, value in stats.items()
+    }
+
+
+class CrawlRuns:
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+        self.run_id: int | None = None
+        self.engine = None
+
+    @classmethod
+    def from_crawler(cls, crawler) -> CrawlRuns:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        from pipelines.db import init_db, make_engine
+        from pipelines.models import CrawlRun
+
+        try:
+            self.engine = make_engine(self.crawler.settings.get("GOVNEWS_DB"))
+            init_db(self.engine)
+            with Session(self.engine) as session, session.begin():
+                run = CrawlRun(site=_site(spider), started_at=datetime.now(UTC), stats={})
+                session.add(run)
+                session.flush()
+                self.run_id = run.id
+        except SQLAlchemyError as error:  # the store pipeline reports and handles an unusable database
+            logger.warning("crawl run not recorded: %s", error)
+
+    def spider_closed(self, spider, reason) -> None:
+        from pipelines.models import CrawlRun
+
+        if self.engine is None or self.run_id is None:
+            return
+        try:
+            with Session(self.engine) as session, session.begin():
+                run = session.get(CrawlRun, self.run_id)
+                run.finished_at = datetime.now(UTC)
+                run.finish_reason = reason
+                run.stats = _jsonable(self.crawler.stats.get_stats())
+        except SQLAlchemyError as error:
+            logger.warning("crawl run %s not updated: %s", self.run_id, error)
+
+
+def _site(spider) -> str:
+    portal = getattr(spider, "portal", None)
+    return portal.host if portal is not None else spider.name
