@@ -21,6 +21,10 @@ class Entry:
     url: str
     lastmod: str | None = None
     is_sitemap: bool = False
+    summary_html: str | None = None
+    """A feed item's description (HTML), e.g. a WordPress excerpt."""
+    author: str | None = None
+    categories: tuple[str, ...] = ()
 
 
 def _parser() -> etree.XMLParser:
@@ -63,9 +67,17 @@ def feed_entries(body: bytes, base_url: str) -> Iterator[Entry]:
         if _local(element.tag) not in ("item", "entry"):
             continue
         link = None
-        when = None
+        when = summary = author = None
+        categories: list[str] = []
         for child in element:
             name = _local(child.tag)
+            text = (child.text or "").strip()
+            if name in ("description", "summary") and text:
+                summary = text
+            elif name in ("creator", "author") and (text or len(child)):
+                author = text or "".join(child.itertext()).strip()
+            elif name == "category" and (text or child.get("term")):
+                categories.append(text or child.get("term", ""))
             if name == "link":
                 href = child.get("href")
                 rel = child.get("rel", "alternate")
@@ -79,7 +91,9 @@ def feed_entries(body: bytes, base_url: str) -> Iterator[Entry]:
             elif name in ("pubdate", "updated", "published", "date"):
                 when = (child.text or "").strip() or None
         if link:
-            yield Entry(urljoin(base_url, link), when)
+            yield Entry(
+                urljoin(base_url, link), when, summary_html=summary, author=author, categories=tuple(categories)
+            )
             count += 1
             if count >= MAX_LINKS_PER_DOCUMENT:
                 return

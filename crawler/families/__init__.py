@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from crawler.families.base import Family, PageKind, ParseError
 from crawler.families.nukeviet import NukeViet
+from crawler.families.wordpress import WordPress
 
-FAMILIES: dict[str, type[Family]] = {family.name: family for family in (NukeViet,)}
+FAMILIES: dict[str, type[Family]] = {family.name: family for family in (NukeViet, WordPress)}
 
 
 def get_family(name: str, options: dict | None = None) -> Family:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -50,6 +50,15 @@ class ParseError(Exception):
     """The page is not an article this parser can read (e.g. the body selector found nothing)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link found during discovery: where it leads, what it is, what the page said of it."""
+
+    url: str
+    kind: PageKind
+    hints: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class Seeds:
     """Where discovery starts: pages to read links from, feeds and sitemaps."""
@@ -87,6 +96,23 @@ class Family:
     def learn(self, page: Selector, url: str) -> None:  # noqa: B027 - optional hook
         """Let the family learn site facts from a discovery page (e.g. its news modules)."""
 
+    def discover(self, page: Selector, url: str) -> Iterator[Link]:
+        """Links of a discovery page (home, listing), classified by URL; families add context."""
+        for href in page.xpath("//a/@href | //link[@rel='next']/@href").getall():
+            href = href.strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+                continue
+            target = urljoin(url, href).split("#", 1)[0]
+            yield Link(target, self.classify(target))
+
+    def feed_hints(self, entry: Any) -> dict[str, Any]:
+        """What a feed item says of an article that its page may not (see :class:`crawler.discovery.Entry`)."""
+        return {}
+
+    def sitemap_kind(self, sitemap_url: str, entry_url: str) -> PageKind:
+        """What an entry of the sitemap at ``sitemap_url`` is (some platforms split sitemaps by type)."""
+        return self.classify(entry_url)
+
     # -- parsing ---------------------------------------------------------------
     def parse_article(
         self,
@@ -96,7 +122,9 @@ class Family:
         other_urls: Iterable[str] = (),
         fetched_at: datetime | None = None,
         site: str | None = None,
+        hints: Mapping[str, Any] | None = None,
     ) -> Article:
+        """Read an article page. ``hints``: what listings and feeds said of it (e.g. an excerpt)."""
         raise NotImplementedError
 
 

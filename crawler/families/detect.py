@@ -23,6 +23,26 @@ _SIGNALS: tuple[tuple[str, int, str, str], ...] = (
         "//script[contains(@src, '/assets/js/global.js') or contains(text(), 'nv_base_siteurl')]",
     ),
     ("nukeviet", 2, "NukeViet RSS link /<module>/rss/", "//link[@rel='alternate'][contains(@href, '/rss/')]"),
+    (
+        "wordpress",
+        10,
+        "generator meta names WordPress",
+        "//meta[@name='generator'][starts-with(@content, 'WordPress')]",
+    ),
+    (
+        "wordpress",
+        4,
+        "asset paths /wp-content/ or /wp-includes/",
+        "//link[contains(@href, '/wp-content/') or contains(@href, '/wp-includes/')]"
+        " | //script[contains(@src, '/wp-content/') or contains(@src, '/wp-includes/')]",
+    ),
+    ("wordpress", 3, "REST API link rel=https://api.w.org/", "//link[@rel='https://api.w.org/']"),
+    (
+        "wordpress",
+        2,
+        "post classes (hentry, type-post, postid-N)",
+        "//article[contains(@class, 'type-post')] | //body[contains(@class, 'postid-')]",
+    ),
 )
 _URL_SIGNALS: tuple[tuple[str, int, str, re.Pattern[str]], ...] = (
     (

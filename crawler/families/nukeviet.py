@@ -18,8 +18,9 @@ Quirks handled:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from lxml import etree
@@ -169,6 +170,7 @@ class NukeViet(Family):
         other_urls: Iterable[str] = (),
         fetched_at: datetime | None = None,
         site: str | None = None,
+        hints: Mapping[str, Any] | None = None,
     ) -> Article:
         page = Selector(text=html.decode("utf-8", "replace") if isinstance(html, bytes) else html)
         body_node = next((found[0] for xpath in self.BODY if (found := page.xpath(xpath))), None)

@@ -12,7 +12,7 @@ the CMS family (``crawler.families``).
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +31,7 @@ from crawler.registry import Portal, load_registry, portal_for_url, resolve_targ
 _DIGITS = re.compile(r"\d+")
 # Discovery sources, best first: a sitemap or feed gives the canonical URL of an article.
 _RANK = {"sitemap": 0, "feed": 1, "listing": 2}
+_HINT_RANK = {"listing": 0, "feed": 1, "sitemap": 2}
 
 
 class PortalSpider(scrapy.Spider):
@@ -46,6 +47,7 @@ class PortalSpider(scrapy.Spider):
         self.portal: Portal | None = None
         self.family: Family | None = None
         self._refs: dict[str, dict[str, int]] = {}  # article key -> {url: rank}
+        self._hints: dict[str, dict[str, Any]] = {}  # article key -> what listings/feeds said of it
         self._requested: set[str] = set()
         self._listing_pages: dict[str, int] = {}
         self._requests = 0
@@ -124,14 +126,21 @@ class PortalSpider(scrapy.Spider):
         return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.portal.hosts
 
     # -- discovery ---------------------------------------------------------------
-    def _note_article(self, url: str, source: str) -> None:
+    def _note_article(self, url: str, source: str, hints: Mapping[str, Any] | None = None) -> None:
         assert self.family is not None
-        key = self.family.article_key(url) or url.split("#", 1)[0]
+        url = url.split("#", 1)[0]
+        key = self.family.article_key(url) or url
         urls = self._refs.setdefault(key, {})
         rank = _RANK[source]
-        url = url.split("#", 1)[0]
         if url not in urls or urls[url] > rank:
             urls[url] = rank
+        if hints:  # what a page displays beats what a feed says (feeds skip texturizing, entities ...)
+            known = self._hints.setdefault(key, {})
+            ranks = known.setdefault("_rank", {})
+            for name, value in hints.items():
+                if name not in known or _HINT_RANK[source] < ranks.get(name, 99):
+                    known[name] = value
+                    ranks[name] = _HINT_RANK[source]
 
     def parse_listing(self, response: Response):
         """Home page, category listing or pagination page: file article links, follow listings."""
@@ -144,18 +153,19 @@ class PortalSpider(scrapy.Spider):
         for href in page.xpath(
             "//link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@href"
         ).getall():
-            feed_url = response.urljoin(href.strip())
-            if self._on_portal(feed_url) and self._budget_left():
+            feed_url = self._same_scheme(response.urljoin(href.strip()))
+            if self._on_portal(feed_url) and self.family.classify(feed_url) is PageKind.FEED and self._budget_left():
                 yield self._request(feed_url, self.parse_feed, kind="feed")
-        hrefs = page.xpath("//a/@href | //link[@rel='next']/@href").getall()[: self.max_links]
-        for href in hrefs:
-            url = self._same_scheme(response.urljoin(href.strip()).split("#", 1)[0])
+        for count, link in enumerate(self.family.discover(page, response.url)):
+            if count >= self.max_links:
+                self.crawler.stats.inc_value("govnews/limit/links_per_page")
+                break
+            url = self._same_scheme(link.url)
             if not self._on_portal(url):
                 continue
-            kind = self.family.classify(url)
-            if kind is PageKind.ARTICLE:
-                self._note_article(url, "listing")
-            elif kind is PageKind.LISTING and self._follow_listing(url):
+            if link.kind is PageKind.ARTICLE:
+                self._note_article(url, "listing", link.hints)
+            elif link.kind is PageKind.LISTING and self._follow_listing(url):
                 yield self._request(url, self.parse_listing, kind="listing", priority=10)
 
     def _follow_listing(self, url: str) -> bool:
@@ -171,8 +181,9 @@ class PortalSpider(scrapy.Spider):
     def parse_feed(self, response: Response):
         self.crawler.stats.inc_value("govnews/discovery/feeds")
         for entry in feed_entries(response.body, response.url):
-            if self._on_portal(entry.url) and self.family.classify(entry.url) is PageKind.ARTICLE:
-                self._note_article(entry.url, "feed")
+            url = self._same_scheme(entry.url)
+            if self._on_portal(url) and self.family.classify(url) is PageKind.ARTICLE:
+                self._note_article(url, "feed", self.family.feed_hints(entry))
         return ()
 
     def parse_sitemap(self, response: Response):
@@ -187,8 +198,12 @@ class PortalSpider(scrapy.Spider):
             if entry.is_sitemap:
                 if self._budget_left():
                     yield self._request(url, self.parse_sitemap, kind="sitemap", priority=5)
-            elif self.family.classify(url) is PageKind.ARTICLE:
+                continue
+            kind = self.family.sitemap_kind(response.url, url)
+            if kind is PageKind.ARTICLE:
                 self._note_article(url, "sitemap")
+            elif kind is PageKind.LISTING and self._follow_listing(url):
+                yield self._request(url, self.parse_listing, kind="listing", priority=10)
 
     def _same_scheme(self, url: str) -> str:
         """Sitemaps and footers often print http:// for an https portal; ask for what the portal serves."""
@@ -235,6 +250,7 @@ class PortalSpider(scrapy.Spider):
                 other_urls=[u for u in others if u != response.url],
                 fetched_at=datetime.now(UTC),
                 site=self.portal.host,
+                hints=self._hints.get(key),
             )
         except ParseError as error:
             self.crawler.stats.inc_value("govnews/parse_failed")
