@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from pipelines import models as m
 
 NUKEVIET = WARCS / "nukeviet-khxhnvnghean"
+WORDPRESS = WARCS / "wordpress-xaphuchoa.tanyen.bacgiang.gov.vn"
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 
 
@@ -198,3 +199,41 @@ def test_scrapy_crawl_command_runs_the_same_spider(tmp_path):
         assert run.finish_reason == "finished"
         assert run.finished_at is not None
         assert run.stats["item_scraped_count"] == 33
+
+
+@pytest.fixture(scope="module")
+def wordpress_crawl(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("wp")
+    db = f"sqlite:///{tmp / 'crawl.db'}"
+    crawl = run_govnews(
+        "crawl", "https://xaphuchoa.tanyen.bacgiang.gov.vn/", "--archive", str(WORDPRESS / "site.warc.gz"), "--db", db
+    )
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert "looks like wordpress" in crawl.stderr, "a host outside the registry is detected"
+    run_govnews("export", "--db", db, "--output", str(tmp / "out.jsonl"))
+    return read_jsonl(tmp / "out.jsonl")
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "title",
+        "published",
+        "summary",
+        "body_text",
+        "captions",
+        "source",
+        "source_url",
+        "author",
+        "categories",
+        "tags",
+        "attachments",
+        "duplicate_of",
+    ],
+)
+def test_wordpress_exported_field_matches_truth(wordpress_crawl, field):
+    by_url = {r["url"]: r for r in wordpress_crawl}
+    truth = read_jsonl(WORDPRESS / "truth.jsonl")
+    assert sorted(by_url) == sorted(t["url"] for t in truth), "every post once, no page or archive"
+    for article in truth:
+        assert by_url[article["url"]][field] == article[field], article["url"]
