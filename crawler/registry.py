@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.families import FAMILIES
+from crawler.families import family_names
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "portals.toml"
 _SEED_KINDS = ("listings", "feeds", "sitemaps")
@@ -86,8 +86,9 @@ def _entry(raw: Any, index: int) -> Portal:
             raise RegistryError(f"{where}: '{key}' must be a non-empty string")
     if "/" in host or ":" in host or host != host.lower():
         raise RegistryError(f"{where}: 'host' must be a lower-case host name, got {host!r}")
-    if raw["family"] not in FAMILIES and raw["family"] != "auto":
-        raise RegistryError(f"{where}: unknown family {raw['family']!r} (known: {sorted(FAMILIES)})")
+    known = family_names()
+    if raw["family"] not in known and raw["family"] != "auto":
+        raise RegistryError(f"{where}: unknown family {raw['family']!r} (known: {known})")
     base_url = raw.get("base_url", f"https://{host}/")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or (parts.hostname or "").removeprefix("www.") != host:
@@ -103,6 +104,14 @@ def _entry(raw: Any, index: int) -> Portal:
     options = raw.get("options", {})
     if not isinstance(options, dict):
         raise RegistryError(f"{where}: 'options' must be a table")
+    if raw["family"] != "auto":
+        from crawler.families import get_family
+        from crawler.families.preset import PresetError
+
+        try:
+            get_family(raw["family"], dict(options))
+        except PresetError as error:
+            raise RegistryError(f"{where}: {error}") from error
     aliases = raw.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise RegistryError(f"{where}: 'aliases' must be a list of host names")

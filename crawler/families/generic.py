@@ -1,0 +1,289 @@
+"""Generic fallback for portals of no known family.
+
+Metadata comes from what pages declare for machines (JSON-LD, OpenGraph and
+``article:*`` metas, ``itemprop``, ``time[datetime]``), then from the visible
+Vietnamese date lines. The body comes from trafilatura in precision mode; when
+that keeps almost nothing (under ``_SHORT_BODY`` characters) the default mode is
+tried and kept if it finds at least twice as much — measured on the Zyte
+benchmark (see ``bench/zyte_generic.py``). Captions are read from the main
+content block with the shared caption rules and kept out of the body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from parsel import Selector
+
+from crawler.families.base import (
+    Family,
+    PageKind,
+    ParseError,
+    canonical_url,
+    document_links,
+    host_of,
+    meta_content,
+    unique,
+)
+from crawler.items import Article
+from crawler.text.blocks import element_text, find_captions
+from crawler.text.normalise import clean_multiline, clean_text
+from crawler.text.vn_dates import parse_vn_date
+
+_SHORT_BODY = 1000  # characters: below this, precision mode may have dropped the article
+_MIN_ARTICLE_CHARS = 200  # less body text than this is not an article (a listing, a contact page)
+_SOURCE_LINE = re.compile(r"^\(?\s*(?:Nguồn(?:\s+tin)?)\s*[:：]\s*(?P<name>.+?)\s*\)?\s*\.?$", re.IGNORECASE)
+_AUTHOR_LINE = re.compile(r"^\s*(?:Tác giả|Người viết|Bài và ảnh|Bài, ảnh)\s*[:：]\s*(?P<name>.{2,80})$", re.IGNORECASE)
+_ARTICLE_PATH = re.compile(
+    r"(?:-\d{3,}(?:\.\w{2,5})?/?$"  # slug-12345(.html)
+    r"|/\d{4}/\d{1,2}/(?:\d{1,2}/)?[^/]+/?$"  # dated permalink
+    r"|\.(?:html?|aspx|php)$"  # a page file
+    r"|/-/[^/]+$"  # Liferay friendly URL
+    r"|[?&](?:id|newsid|itemid|articleid|p)=\d+)",  # query-string ids
+    re.IGNORECASE,
+)
+_LISTING_PATH = re.compile(
+    r"(?:/(?:tin-tuc|tin-tuc-su-kien|thong-bao|news|category|chuyen-muc|danh-muc)[\w/-]*/?$"
+    r"|[?&](?:page|pageindex|trang|p_p_id)=|/page[-/]\d+/?$)",
+    re.IGNORECASE,
+)
+_SKIP_PATH = re.compile(
+    r"\.(?:jpe?g|png|gif|webp|svg|pdf|docx?|xlsx?|pptx?|zip|rar|mp4|mp3|css|js|ico)(?:\?|$)|/(?:wp-admin|admin|login|"
+    r"dang-nhap|search|tim-kiem|lien-he|contact|print|in-bai|sendmail|tag|tags)(?:/|$)",
+    re.IGNORECASE,
+)
+MAIN_CANDIDATES = (
+    "//*[@itemprop='articleBody']",
+    "//article",
+    "//*[contains(@class, 'journal-content-article')]",
+    "//*[@id='news-bodyhtml' or contains(@class, 'entry-content') or contains(@class, 'article-content')"
+    " or contains(@class, 'news-content') or contains(@class, 'noidung') or contains(@class, 'chitiet')"
+    " or contains(@class, 'detail') or contains(@class, 'content-detail') or contains(@class, 'post-content')]",
+    "//main",
+)
+
+
+class Generic(Family):
+    name = "generic"
+    default_feeds = ("/rss", "/feed/")
+    default_sitemaps = ("/sitemap.xml",)
+
+    # -- discovery -------------------------------------------------------------
+    def classify(self, url: str) -> PageKind:
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        if _SKIP_PATH.search(target):
+            return PageKind.OTHER
+        if re.search(r"sitemap[\w-]*\.xml$", parts.path, re.IGNORECASE):
+            return PageKind.SITEMAP
+        if re.search(r"/(?:rss|feed)(?:/[\w-]*)?/?$|\.rss$", parts.path, re.IGNORECASE):
+            return PageKind.FEED
+        if parts.path in ("", "/") and not parts.query:
+            return PageKind.LISTING
+        if _LISTING_PATH.search(target):
+            return PageKind.LISTING
+        if _ARTICLE_PATH.search(target):
+            return PageKind.ARTICLE
+        return PageKind.OTHER
+
+    def article_key(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        return f"{host_of(url)}{parts.path.rstrip('/')}" + (f"?{parts.query}" if parts.query else "")
+
+    # -- parsing ---------------------------------------------------------------
+    def extract_body_text(self, html: str, url: str) -> str:
+        """Main text of any article page (trafilatura, precision first; see the module docstring)."""
+        import trafilatura
+
+        text = trafilatura.extract(html, url=url, favor_precision=True, include_comments=False) or ""
+        if len(text) < _SHORT_BODY:
+            fuller = trafilatura.extract(html, url=url, include_comments=False) or ""
+            if len(fuller) >= 2 * len(text):
+                text = fuller
+        return text
+
+    def parse_article(
+        self,
+        html: str | bytes,
+        url: str,
+        *,
+        other_urls: Iterable[str] = (),
+        fetched_at: datetime | None = None,
+        site: str | None = None,
+        hints: Mapping[str, Any] | None = None,
+    ) -> Article:
+        hints = hints or {}
+        if isinstance(html, bytes):
+            html = html.decode("utf-8", "replace")
+        page = Selector(text=html)
+        canonical = canonical_url(page, url)
+        ld = json_ld_article(page)
+        raw_text = self.extract_body_text(html, canonical)
+        main = _main_node(page)
+        captions, _ = find_captions(main, canonical) if main is not None else ([], [])
+        caption_texts = {c.caption for c in captions}
+        paragraphs = [clean_text(line) for line in raw_text.splitlines()]
+        paragraphs = [p for p in paragraphs if p and p not in caption_texts]
+        source = source_url = author = None
+        if paragraphs and (match := _SOURCE_LINE.match(paragraphs[-1])):
+            source = match.group("name").strip(" ()")
+            paragraphs.pop()
+            if main is not None:
+                links = [href for href, text in _links(main, canonical) if text and text in source]
+                source_url = links[-1] if links else None
+        if paragraphs and (match := _AUTHOR_LINE.match(paragraphs[-1])):
+            author = match.group("name")
+            paragraphs.pop()
+        title = self._title(page, ld)
+        if paragraphs and title and paragraphs[0] == title:
+            paragraphs.pop(0)
+        body_text = clean_multiline("\n\n".join(paragraphs)) or None
+        if body_text is None or len(body_text) < _MIN_ARTICLE_CHARS:
+            raise ParseError("no article text found by the generic extractor (not an article page?)")
+        published, updated = self._dates(page, ld)
+        summary = _first_text(meta_content(page, "og:description", "description") + [ld.get("description", "")])
+        if summary and body_text.startswith(summary.rstrip(".… ")):
+            summary = None  # a description cut from the body is not a lead
+        return Article(
+            url=canonical,
+            site=site or host_of(canonical),
+            title=title,
+            published=published,
+            updated=updated,
+            summary=summary,
+            body_text=body_text,
+            body_html=etree.tostring(main, encoding="unicode", method="html", with_tail=False)
+            if main is not None
+            else None,
+            captions=[c.as_dict() for c in captions],
+            source=source,
+            source_url=source_url,
+            author=author or _ld_author(ld) or _first_text(meta_content(page, "author", "article:author")),
+            categories=unique(meta_content(page, "article:section") + _ld_list(ld, "articleSection")),
+            tags=unique(meta_content(page, "article:tag") + _ld_list(ld, "keywords")),
+            attachments=document_links(main, canonical) if main is not None else [],
+            other_urls=[u for u in dict.fromkeys([url, *other_urls]) if u != canonical],
+            family=self.name,
+            source_key=None,
+            fetched_at=fetched_at,
+        )
+
+    @staticmethod
+    def _title(page: Selector, ld: dict) -> str | None:
+        for candidate in (
+            ld.get("headline"),
+            *meta_content(page, "og:title"),
+            " ".join(page.xpath("(//article//h1 | //h1)[1]//text()").getall()),
+            " ".join(page.xpath("//title//text()").getall()),
+        ):
+            text = clean_text(candidate if isinstance(candidate, str) else "")
+            if text:
+                return text
+        return None
+
+    @staticmethod
+    def _dates(page: Selector, ld: dict) -> tuple[datetime | None, datetime | None]:
+        published = _first_date(
+            [ld.get("datePublished", "")]
+            + meta_content(page, "article:published_time", "datePublished", "pubdate", "publishdate", "date")
+            + page.xpath("//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']//text()").getall()
+            + page.xpath("//time[@datetime]/@datetime").getall()
+        )
+        if published is None:
+            published = _visible_date(page)
+        updated = _first_date(
+            [ld.get("dateModified", "")]
+            + meta_content(page, "article:modified_time", "dateModified")
+            + page.xpath("//*[@itemprop='dateModified']/@content").getall()
+        )
+        if updated is not None and published is not None and updated <= published:
+            updated = None
+        return published, updated
+
+
+def json_ld_article(page: Selector) -> dict:
+    """The first Article-like JSON-LD object of the page, or ``{}``."""
+    for raw in page.xpath("//script[@type='application/ld+json']/text()").getall():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                kinds = node.get("@type")
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                if any(k in ("Article", "NewsArticle", "BlogPosting", "Report", "ReportageNewsArticle") for k in kinds):
+                    return node
+                graph = node.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(graph)
+    return {}
+
+
+def _ld_author(ld: dict) -> str | None:
+    author = ld.get("author")
+    if isinstance(author, list) and author:
+        author = author[0]
+    if isinstance(author, dict):
+        author = author.get("name")
+    return clean_text(author) if isinstance(author, str) and clean_text(author) else None
+
+
+def _ld_list(ld: dict, key: str) -> list[str]:
+    value = ld.get(key)
+    if isinstance(value, str):
+        return [v for v in re.split(r"\s*,\s*", value) if v]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _first_text(values: list[str]) -> str | None:
+    for value in values:
+        if isinstance(value, str) and clean_text(value):
+            return clean_text(value)
+    return None
+
+
+def _first_date(values: list[str]) -> datetime | None:
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            moment = parse_vn_date(value, fallback=False)
+            if moment is not None:
+                return moment
+    return None
+
+
+def _visible_date(page: Selector) -> datetime | None:
+    """The first short text node that reads as a date with a time (a portal's date line)."""
+    for text in page.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()[:3000]:
+        if len(text) < 90 and re.search(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}", text):
+            moment = parse_vn_date(text, fallback=False)
+            if moment is not None:
+                return moment
+    return None
+
+
+def _main_node(page: Selector) -> etree._Element | None:
+    """The block holding the article: the candidate with the most paragraph text."""
+    best, best_size = None, 0
+    for xpath in MAIN_CANDIDATES:
+        for node in page.xpath(xpath)[:20]:
+            size = sum(len(element_text(p)) for p in node.root.iter("p"))
+            if size > best_size:
+                best, best_size = node.root, size
+    return best
+
+
+def _links(element: etree._Element, base_url: str) -> list[tuple[str, str]]:
+    return [(urljoin(base_url, a.get("href")), element_text(a)) for a in element.iter("a") if a.get("href")]

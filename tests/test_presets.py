@@ -1,0 +1,117 @@
+"""Declarative families (data/presets.toml) on pages written from the documented markup."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+from conftest import PAGES
+
+from crawler.families import get_family
+from crawler.families.base import PageKind
+from crawler.families.detect import detect_family
+from crawler.families.preset import PresetError, load_presets, parse_with_format
+from crawler.registry import RegistryError, load_registry
+
+CASES = sorted((PAGES / "presets").glob("*.json"))
+
+
+def _case(path):
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    html = path.with_suffix(".html").read_text(encoding="utf-8")
+    return spec, html
+
+
+def test_every_preset_has_a_fixture():
+    covered = {json.loads(p.read_text(encoding="utf-8"))["family"] for p in CASES}
+    assert covered == set(load_presets()), "add tests/fixtures/pages/presets/<preset>.html + .json"
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_fields(path):
+    spec, html = _case(path)
+    article = get_family(spec["family"]).parse_article(html, spec["url"])
+    for field, expected in spec["expected"].items():
+        value = getattr(article, field)
+        if field in ("published", "updated"):
+            value = value.isoformat() if value else None
+        assert value == expected, f"{spec['family']}: {field}"
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_detected(path):
+    spec, html = _case(path)
+    detection = detect_family(html, spec["url"])
+    assert detection.family == spec["family"].removesuffix("-thainguyen"), detection.evidence
+    assert detection.evidence
+
+
+def test_article_and_listing_urls():
+    sharepoint = get_family("sharepoint-tandan")
+    assert sharepoint.classify("https://dienbien.gov.vn/portal/Pages/2024-3-5/Tin-abc9k3x.aspx") is PageKind.ARTICLE
+    assert sharepoint.classify("https://dienbien.gov.vn/portal/Pages/Tin-tuc.aspx?PageIndex=2") is PageKind.LISTING
+    liferay = get_family("liferay")
+    assert liferay.classify("https://bacninh.gov.vn/-/details/37632/slug-141199571") is PageKind.ARTICLE
+
+
+def test_listing_items_and_next_page_from_selectors():
+    from parsel import Selector
+
+    page = Selector(
+        text="""<div class="tandan-div-article-item"><a href="/portal/Pages/2024-1-2/A-x1.aspx">A</a></div>
+        <a class="tandan-a-title" href="/portal/Pages/2024-1-3/B-x2.aspx">B</a>
+        <div class="tandan-pager"><a class="next" href="/portal/Pages/Tin-tuc.aspx?PageIndex=2">Sau</a></div>"""
+    )
+    links = list(get_family("sharepoint-tandan").discover(page, "https://dienbien.gov.vn/portal/Pages/Tin-tuc.aspx"))
+    articles = {link.url for link in links if link.kind is PageKind.ARTICLE}
+    listings = {link.url for link in links if link.kind is PageKind.LISTING}
+    assert "https://dienbien.gov.vn/portal/Pages/2024-1-3/B-x2.aspx" in articles
+    assert "https://dienbien.gov.vn/portal/Pages/Tin-tuc.aspx?PageIndex=2" in listings
+
+
+def test_registry_override_of_a_preset_field(tmp_path):
+    registry = tmp_path / "portals.toml"
+    registry.write_text(
+        '[[portal]]\nhost = "vendor.gov.vn"\nname = "V"\nfamily = "aspnet-webforms"\n'
+        'options = { date_format = "%m/%d/%Y %I:%M:%S %p", date = [".ngay"] }\n',
+        encoding="utf-8",
+    )
+    portal = load_registry(registry)["vendor.gov.vn"]
+    family = get_family(portal.family, dict(portal.options))
+    html = '<span class="ngay">3/4/2021 2:05:09 PM</span><div class="ArticleContent"><p>Nội dung bài viết.</p></div>'
+    article = family.parse_article(html, "https://vendor.gov.vn/?id=1")
+    assert article.published.isoformat() == "2021-03-04T14:05:09+07:00"  # month first, as configured
+
+
+def test_bad_override_is_named(tmp_path):
+    registry = tmp_path / "portals.toml"
+    registry.write_text(
+        '[[portal]]\nhost = "v.gov.vn"\nname = "V"\nfamily = "liferay"\noptions = { body = ["div[["] }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(RegistryError, match=r"portal #1 \(v.gov.vn\).*bad CSS"):
+        load_registry(registry)
+
+
+def test_bad_preset_refused(tmp_path):
+    presets = tmp_path / "presets.toml"
+    presets.write_text('[x]\narticle_url = "("\nbody = [".b"]\n', encoding="utf-8")
+    with pytest.raises(PresetError, match="bad regex"):
+        load_presets(str(presets))
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "expected"),
+    [
+        ("Ngày đăng: 14/01/2020 - 08:05", "%d/%m/%Y - %H:%M", "2020-01-14T08:05:00+07:00"),
+        ("12/31/2019 11:59:00 PM", "%m/%d/%Y %I:%M:%S %p", "2019-12-31T23:59:00+07:00"),
+        ("Cập nhật: Thứ Ba, ngày 14/01/2020", "dmy", "2020-01-14T00:00:00+07:00"),
+        ("31/02/2020 10:00", "%d/%m/%Y %H:%M", None),
+    ],
+)
+def test_parse_with_format(text, fmt, expected):
+    moment = parse_with_format(text, fmt)
+    assert (moment.isoformat() if moment else None) == expected
+    if moment:
+        assert isinstance(moment, datetime)
