@@ -53,7 +53,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     process = CrawlerProcess(settings, install_root_handler=True)
     crawlers = []
     for target, portal in zip(args.targets, portals, strict=True):
-        crawler = process.create_crawler(PortalSpider)
+        spider_class = PortalSpider
+        if not portal.verify_tls:  # the registry's opt-out for a portal with a broken certificate chain
+            custom = {**(PortalSpider.custom_settings or {}), "DOWNLOAD_VERIFY_CERTIFICATES": False}
+            spider_class = type("PortalSpider", (PortalSpider,), {"custom_settings": custom})
+        crawler = process.create_crawler(spider_class)
         crawlers.append((portal, crawler))
         if portal.host in registry:
             process.crawl(crawler, site=portal.host, family=args.family)
@@ -99,6 +103,118 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fetch_page(url: str, archives: list[str] | None) -> tuple[str, str]:
+    """(final URL, HTML) of one page: from WARC files, or one polite live request."""
+    if archives:
+        from crawler.archive import WarcArchive
+
+        archive = WarcArchive([str(Path(p).resolve()) for p in archives])
+        for _ in range(5):  # follow recorded redirects
+            found = archive.get(url)
+            if found is None:
+                raise LookupError(f"{url} is not in the web archive")
+            status, headers, body = found
+            location = next((v for k, v in headers if k.lower() == b"location"), None)
+            if status in (301, 302, 303, 307, 308) and location:
+                from urllib.parse import urljoin
+
+                url = urljoin(url, location.decode("latin-1"))
+                continue
+            return url, _decode(body, dict(headers).get(b"Content-Type", b"").decode("latin-1"))
+        raise LookupError(f"{url}: too many redirects")
+    from urllib.request import Request, urlopen
+
+    from crawler.settings import DOWNLOAD_MAXSIZE, DOWNLOAD_TIMEOUT, USER_AGENT
+
+    request = Request(url, headers={"User-Agent": USER_AGENT})
+    with urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:  # noqa: S310 - http(s) checked by the caller
+        return response.geturl(), _decode(response.read(DOWNLOAD_MAXSIZE), response.headers.get("Content-Type", ""))
+
+
+def _decode(body: bytes, content_type: str) -> str:
+    from w3lib.encoding import html_to_unicode
+
+    return html_to_unicode(content_type, body)[1]
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.families.detect import detect_family
+
+    if not args.url.startswith(("http://", "https://")):
+        print("govnews: detect needs an http(s) URL", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        url, html = _fetch_page(args.url, args.archive)
+    except (OSError, LookupError) as error:
+        print(f"govnews: could not fetch {args.url}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    detection = detect_family(html, url)
+    if args.json:
+        print(
+            json.dumps(
+                {"url": url, "family": detection.family, "score": detection.score, "evidence": detection.evidence},
+                ensure_ascii=False,
+            )
+        )
+    else:
+        print(f"{url}: {detection.family} (score {detection.score})")
+        for line in detection.evidence:
+            print(f"  - {line}")
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    import gzip
+    import json
+
+    from crawler.families import ParseError, get_family
+    from crawler.families.detect import detect_family
+    from pipelines.normalise import normalise
+    from pipelines.validate import missing_fields
+
+    failed = False
+    for name in args.files:
+        path = Path(name)
+        try:
+            raw = path.read_bytes()
+            if path.suffix == ".gz":
+                raw = gzip.decompress(raw)
+        except OSError as error:
+            print(f"govnews: {name}: {error}", file=sys.stderr)
+            failed = True
+            continue
+        html = _decode(raw, "")
+        url = args.url or path.resolve().as_uri()
+        family_name = args.family if args.family != "auto" else detect_family(html, url).family
+        try:
+            article = normalise(get_family(family_name).parse_article(html, url))
+        except ParseError as error:
+            print(f"govnews: {name}: {family_name}: {error}", file=sys.stderr)
+            failed = True
+            continue
+        record = _article_record(article)
+        record["family"] = family_name
+        missing = missing_fields(article)
+        if missing:
+            record["missing"] = missing
+        print(json.dumps(record, ensure_ascii=False))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _article_record(article) -> dict:
+    from crawler.items import EXPORT_FIELDS
+    from crawler.text.vn_dates import iso
+    from pipelines.export import sanitise_html
+
+    record = {name: getattr(article, name, None) for name in EXPORT_FIELDS}
+    record["published"], record["updated"] = iso(article.published), iso(article.updated)
+    record["fetched_at"] = iso(article.fetched_at)
+    record["body_html"] = sanitise_html(article.body_html)
+    return record
+
+
 def cmd_sites(args: argparse.Namespace) -> int:
     from crawler.registry import RegistryError, load_registry
 
@@ -107,10 +223,10 @@ def cmd_sites(args: argparse.Namespace) -> int:
     except RegistryError as error:
         print(f"govnews: {error}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"{'host':40} {'family':10} {'province':16} {'verified':8}  name")
+    print(f"{'host':34} {'family':18} {'province':15} {'verified':8}  name")
     for portal in sorted(registry.values(), key=lambda p: p.host):
         print(
-            f"{portal.host:40} {portal.family:10} {portal.province or '':16} {'yes' if portal.verified else 'no':8}"
+            f"{portal.host:34} {portal.family:18} {portal.province or '':15} {'yes' if portal.verified else 'no':8}"
             f"  {portal.name}"
         )
     return EXIT_OK
@@ -135,6 +251,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 
+    detect = sub.add_parser("detect", help="name the CMS family of a portal, with the evidence")
+    detect.add_argument("url", help="home page or article URL")
+    detect.add_argument("--archive", action="append", metavar="WARC", help="read the page from this WARC")
+    detect.add_argument("--json", action="store_true", help="one JSON object")
+    detect.set_defaults(func=cmd_detect)
+
+    extract = sub.add_parser("extract", help="parse saved pages (.html, .html.gz) into JSON lines, no crawl")
+    extract.add_argument("files", nargs="+", metavar="FILE")
+    extract.add_argument("--url", help="the URL the page was fetched from (resolves relative links)")
+    extract.add_argument("--family", default="auto", help="CMS family, or auto (detect from the page)")
+    extract.set_defaults(func=cmd_extract)
+
     sites = sub.add_parser("sites", help="list the portal registry")
     sites.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
     sites.set_defaults(func=cmd_sites)
@@ -148,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("export", "sites", "extract"):
+        import signal  # `govnews export | head` ends quietly; never for a crawl, whose sockets need EPIPE
+
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if not hasattr(args, "quiet"):
         args.quiet = False
     logging.captureWarnings(True)
