@@ -87,19 +87,44 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _day(value: str | None):
+    from crawler.text.vn_dates import parse_vn_date
+
+    if value is None:
+        return None
+    moment = parse_vn_date(value, fallback=False)
+    if moment is None:
+        raise SystemExit(f"govnews: not a date: {value!r} (use YYYY-MM-DD)")
+    return moment
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from pipelines.db import init_db, make_engine
-    from pipelines.export import iter_records, write_csv, write_jsonl
+    from pipelines.export import ExportQuery, iter_records, write_csv, write_jsonl, write_parquet
 
     engine = make_engine(args.db)
     init_db(engine)
-    writer = write_csv if args.format == "csv" else write_jsonl
-    if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as out:
-            count = writer(iter_records(engine, args.site), out)
+    spec = ExportQuery(
+        site=args.site,
+        since=args.since,
+        published_from=_day(args.date_from),
+        published_to=_day(args.date_to),
+        include_removed=args.include_removed,
+    )
+    records = iter_records(engine, query_spec=spec)
+    if args.format == "parquet":
+        if not args.output:
+            print("govnews: --format parquet needs --output FILE", file=sys.stderr)
+            return EXIT_USAGE
+        count = write_parquet(records, args.output)
     else:
-        count = writer(iter_records(engine, args.site), sys.stdout)
-    print(f"govnews: exported {count} article(s)", file=sys.stderr)
+        writer = write_csv if args.format == "csv" else write_jsonl
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                count = writer(records, out)
+        else:
+            count = writer(records, sys.stdout)
+    print(f"govnews: exported {count} article(s); next cursor: {spec.next_cursor}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -215,6 +240,24 @@ def _article_record(article) -> dict:
     return record
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pipelines.db import current_revision, head_revision, make_engine, upgrade
+
+    engine = make_engine(args.db)
+    try:
+        before = current_revision(engine)
+        if args.action == "upgrade":
+            upgrade(engine)
+        now = current_revision(engine)
+    except SQLAlchemyError as error:
+        print(f"govnews: database error: {str(error).splitlines()[0]}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"schema revision: {now or 'none'} (was {before or 'none'}; current code: {head_revision()})")
+    return EXIT_OK
+
+
 def cmd_sites(args: argparse.Namespace) -> int:
     from crawler.registry import RegistryError, load_registry
 
@@ -247,7 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write stored articles as JSON lines or CSV")
     export.add_argument("--site", help="only this portal host")
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
+    export.add_argument("--since", type=int, metavar="CURSOR", help="only articles new or changed after this cursor")
+    export.add_argument("--from", dest="date_from", metavar="DATE", help="published on or after (YYYY-MM-DD)")
+    export.add_argument("--to", dest="date_to", metavar="DATE", help="published before (YYYY-MM-DD)")
+    export.add_argument("--include-removed", action="store_true", help="also articles found gone (404/410)")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 
@@ -263,11 +310,15 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--family", default="auto", help="CMS family, or auto (detect from the page)")
     extract.set_defaults(func=cmd_extract)
 
+    db = sub.add_parser("db", help="database schema: upgrade to the current revision, or show it")
+    db.add_argument("action", choices=("upgrade", "status"))
+    db.set_defaults(func=cmd_db)
+
     sites = sub.add_parser("sites", help="list the portal registry")
     sites.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
     sites.set_defaults(func=cmd_sites)
 
-    for command in (crawl, export):
+    for command in (crawl, export, db):
         command.add_argument("--db", help="SQLAlchemy database URL (default: $GOVNEWS_DB or data/govnews.sqlite3)")
     for command in (crawl,):
         command.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")

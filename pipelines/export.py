@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO
 
 from sqlalchemy import Engine, select
@@ -103,11 +105,30 @@ def record(article: m.Article) -> dict:
         "tags": list(article.tags or []),
         "attachments": [a.url for a in article.attachments],
         "duplicate_of": article.duplicate_of.url if article.duplicate_of is not None else None,
+        "duplicate_similarity": article.duplicate_similarity,
         "fetched_at": iso(article.last_seen),
+        "removed_at": iso(article.removed_at),
+        "version": article.version,
+        "change_seq": article.change_seq,
     }
 
 
-def iter_records(engine: Engine, site: str | None = None) -> Iterator[dict]:
+@dataclass(slots=True)
+class ExportQuery:
+    """Which articles to export. ``since``: the change cursor of the previous export."""
+
+    site: str | None = None
+    since: int | None = None
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+    include_removed: bool = False
+    next_cursor: int = field(default=0, init=False)
+
+
+def iter_records(engine: Engine, site: str | None = None, query_spec: ExportQuery | None = None) -> Iterator[dict]:
+    """Stored articles, in change order; ``query_spec.next_cursor`` ends as the cursor for the next export."""
+    spec = query_spec or ExportQuery(site=site, include_removed=True)
+    spec.next_cursor = spec.since or 0
     with Session(engine) as session:
         query = (
             select(m.Article)
@@ -118,11 +139,20 @@ def iter_records(engine: Engine, site: str | None = None) -> Iterator[dict]:
                 selectinload(m.Article.site),
                 selectinload(m.Article.duplicate_of),
             )
-            .order_by(m.Article.id)
+            .order_by(m.Article.change_seq, m.Article.id)
         )
-        if site:
-            query = query.join(m.Site).where(m.Site.host == site.removeprefix("www."))
+        if spec.site:
+            query = query.join(m.Site).where(m.Site.host == spec.site.removeprefix("www."))
+        if spec.since is not None:
+            query = query.where(m.Article.change_seq > spec.since)
+        if spec.published_from is not None:
+            query = query.where(m.Article.published >= spec.published_from)
+        if spec.published_to is not None:
+            query = query.where(m.Article.published < spec.published_to)
+        if not spec.include_removed:
+            query = query.where(m.Article.removed_at.is_(None))
         for article in session.scalars(query.execution_options(yield_per=500)):
+            spec.next_cursor = max(spec.next_cursor, article.change_seq)
             yield record(article)
 
 
@@ -134,6 +164,23 @@ def write_jsonl(records: Iterator[dict], out: IO[str]) -> int:
     return count
 
 
+def write_parquet(records: Iterator[dict], path: str) -> int:
+    """Parquet for analysts (pyarrow; ``pip install govnews[parquet]``); lists stay lists."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as error:
+        raise RuntimeError("parquet export needs pyarrow: pip install 'govnews[parquet]'") from error
+    rows = list(records)
+    columns = {name: [row.get(name) for row in rows] for name in (*EXPORT_FIELDS, *_EXTRA_FIELDS)}
+    columns["captions"] = [json.dumps(value, ensure_ascii=False) for value in columns["captions"]]
+    pq.write_table(pa.table(columns), path)
+    return len(rows)
+
+
+_EXTRA_FIELDS = ("duplicate_similarity", "removed_at", "version", "change_seq")
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -143,9 +190,9 @@ def _cell(value) -> str:
 
 def write_csv(records: Iterator[dict], out: IO[str]) -> int:
     writer = csv.writer(out)
-    writer.writerow(EXPORT_FIELDS)
+    writer.writerow((*EXPORT_FIELDS, *_EXTRA_FIELDS))
     count = 0
     for item in records:
-        writer.writerow([_cell(item.get(name)) for name in EXPORT_FIELDS])
+        writer.writerow([_cell(item.get(name)) for name in (*EXPORT_FIELDS, *_EXTRA_FIELDS)])
         count += 1
     return count

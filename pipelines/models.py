@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -85,10 +87,23 @@ class Article(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id"), comment="The original when this article repeats another one."
     )
+    duplicate_similarity: Mapped[float | None] = mapped_column(
+        Float, comment="Jaccard similarity (syllable 3-shingles) to the original; 1.0 for an exact repost."
+    )
     version: Mapped[int] = mapped_column(Integer, default=1, comment="1, +1 on every stored edit.")
     first_seen: Mapped[datetime] = mapped_column(comment="When it was first stored (UTC).")
     last_seen: Mapped[datetime] = mapped_column(comment="When a crawl last fetched it (UTC).")
     changed_at: Mapped[datetime] = mapped_column(comment="When its stored content last changed (UTC).")
+    change_seq: Mapped[int] = mapped_column(
+        BigInteger, index=True, default=0, comment="Export cursor: rises on every insert or change of the row."
+    )
+    removed_at: Mapped[datetime | None] = mapped_column(
+        comment="When a crawl found the article gone (404/410); the row is kept."
+    )
+    http_etag: Mapped[str | None] = mapped_column(String(500), comment="ETag of the last fetch, for If-None-Match.")
+    http_last_modified: Mapped[str | None] = mapped_column(
+        String(100), comment="Last-Modified of the last fetch, for If-Modified-Since."
+    )
 
     site: Mapped[Site] = relationship()
     urls: Mapped[list[ArticleUrl]] = relationship(back_populates="article", cascade="all, delete-orphan")
@@ -105,7 +120,10 @@ class ArticleUrl(Base):
     __tablename__ = "article_urls"
     __table_args__ = {"comment": "Every URL an article was reached under (canonical one included)."}
 
-    url: Mapped[str] = mapped_column(String(2048), primary_key=True, comment="A URL of the article.")
+    url_key: Mapped[str] = mapped_column(
+        String(2048), primary_key=True, comment="crawler.urls.url_key of the URL: one key per spelling."
+    )
+    url: Mapped[str] = mapped_column(String(2048), comment="The URL as first seen.")
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True, comment="The article.")
 
     article: Mapped[Article] = relationship(back_populates="urls")
@@ -159,6 +177,25 @@ class ArticleVersion(Base):
     replaced_at: Mapped[datetime] = mapped_column(comment="When a crawl found the newer content (UTC).")
 
 
+class MinHashBand(Base):
+    __tablename__ = "minhash_bands"
+    __table_args__ = (
+        Index("ix_minhash_bands_band", "band"),
+        {"comment": "LSH bands of each article's MinHash: near-duplicate candidates by index lookup."},
+    )
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True, comment="The article.")
+    band: Mapped[int] = mapped_column(BigInteger, primary_key=True, comment="Hash of one band (index, rows).")
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+    __table_args__ = {"comment": "Monotonic counters (the export change cursor)."}
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True, comment="Counter name.")
+    value: Mapped[int] = mapped_column(BigInteger, default=0, comment="Last value handed out.")
+
+
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
     __table_args__ = {"comment": "One row per crawl of one portal."}
@@ -168,4 +205,5 @@ class CrawlRun(Base):
     started_at: Mapped[datetime] = mapped_column(comment="Start (UTC).")
     finished_at: Mapped[datetime | None] = mapped_column(comment="End (UTC); empty while running or after a crash.")
     finish_reason: Mapped[str | None] = mapped_column(String(100), comment="Scrapy finish reason.")
+    mode: Mapped[str] = mapped_column(String(20), default="full", comment="incremental or full.")
     stats: Mapped[dict] = mapped_column(JSON, default=dict, comment="Counters: requests, items, errors (JSON).")

@@ -1,10 +1,13 @@
 """Store articles through SQLAlchemy: one row per article, batched, idempotent.
 
-An article is found again by any of its URLs or by its platform id, so the same
-article reached twice (two categories, a shortlink, a second run) stays one row
-that keeps every URL. Changed title/lead/body moves the old content to
-``article_versions``; unchanged content writes nothing but ``last_seen``.
-Exact reposts (same body text) are linked to the earliest published copy.
+Every batch is one transaction. An article is found again by any of its URLs
+(``crawler.urls.url_key``) or by its platform id, so the same article reached
+twice (two categories, a shortlink, a second run, two writers at once) stays one
+row that keeps every URL. Rows are written with ``INSERT … ON CONFLICT``.
+A changed title/lead/body moves the old content to ``article_versions`` and
+bumps ``version``; unchanged content only refreshes ``last_seen``.
+Reposts — the same body, or a near-duplicate by MinHash/LSH — are linked by
+``duplicate_of_id`` to the earliest published copy; nothing is dropped.
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from crawler.items import Article as ArticleItem
+from crawler.urls import url_key
+from pipelines import dedupe
 from pipelines import models as m
 from pipelines.db import init_db, make_engine
 
 logger = logging.getLogger(__name__)
+A, U = m.Article.__table__, m.ArticleUrl.__table__
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 def body_hash(body_text: str) -> str:
@@ -38,6 +45,15 @@ def content_hash(item: ArticleItem) -> str:
     return hashlib.sha256("\x1f".join(" ".join(p.split()) for p in parts).encode("utf-8")).hexdigest()
 
 
+def _insert(connection: Connection, table):
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite >= 3.24, PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 class ArticleStore:
     """Writes batches of article items; usable without Scrapy."""
 
@@ -45,133 +61,256 @@ class ArticleStore:
         self.engine = engine
         self.portals = portals or {}
         init_db(engine)
-        self.counts = {"new": 0, "updated": 0, "unchanged": 0}
+        self.counts = {"new": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
 
+    # -- batches -----------------------------------------------------------------
     def write(self, items: Iterable[ArticleItem]) -> None:
         """One transaction for the whole batch; raises on a database error (nothing half-written)."""
         now = datetime.now(UTC)
-        with Session(self.engine) as session, session.begin():
-            touched_hashes: set[str] = set()
-            for item in _merge_same_article(items):
-                article = self._upsert(session, item, now)
-                touched_hashes.add(article.body_hash)
-            session.flush()
-            for digest in touched_hashes:
-                self._link_duplicates(session, digest)
-
-    def _site(self, session: Session, item: ArticleItem, now: datetime) -> m.Site:
-        site = session.scalar(select(m.Site).where(m.Site.host == item.site))
-        if site is None:
-            portal = self.portals.get(item.site)
-            site = m.Site(
-                host=item.site,
-                name=getattr(portal, "name", None),
-                province=getattr(portal, "province", None),
-                family=item.family,
-                first_seen=now,
-            )
-            session.add(site)
-            session.flush()
-        return site
-
-    def _find(self, session: Session, item: ArticleItem, site: m.Site) -> m.Article | None:
-        urls = [item.url, *item.other_urls]
-        found = session.scalar(
-            select(m.Article).join(m.ArticleUrl).where(m.ArticleUrl.url.in_(urls)).limit(1)
-        ) or session.scalar(select(m.Article).where(m.Article.url == item.url))
-        if found is None and item.source_key:
-            found = session.scalar(
-                select(m.Article).where(m.Article.site_id == site.id, m.Article.source_key == item.source_key)
-            )
-        return found
-
-    def _upsert(self, session: Session, item: ArticleItem, now: datetime) -> m.Article:
-        site = self._site(session, item, now)
-        article = self._find(session, item, site)
-        digest = content_hash(item)
-        if article is None:
-            article = m.Article(site=site, url=item.url, first_seen=now, changed_at=now, version=1)
-            session.add(article)
-            self._assign(session, article, item, digest)
-            self.counts["new"] += 1
-        elif article.content_hash != digest:
-            session.add(
-                m.ArticleVersion(
-                    article_id=article.id,
-                    version=article.version,
-                    title=article.title,
-                    summary=article.summary,
-                    body_text=article.body_text,
-                    updated=article.updated,
-                    replaced_at=now,
-                )
-            )
-            article.version += 1
-            article.changed_at = now
-            if item.updated is None:  # the page states no edit time: the crawl that saw it is the best we know
-                item.updated = now
-            self._assign(session, article, item, digest)
-            self.counts["updated"] += 1
-        else:
-            self._merge_lists(article, item)
-            self.counts["unchanged"] += 1
-        article.last_seen = item.fetched_at or now
-        known = {u.url for u in article.urls}
-        for url in dict.fromkeys([item.url, *item.other_urls]):
-            if url not in known and session.get(m.ArticleUrl, url) is None:
-                article.urls.append(m.ArticleUrl(url=url))
-        return article
-
-    @staticmethod
-    def _assign(session: Session, article: m.Article, item: ArticleItem, digest: str) -> None:
-        article.source_key = item.source_key
-        article.family = item.family
-        article.title = item.title or ""
-        article.published = item.published
-        article.updated = item.updated
-        article.summary = item.summary
-        article.body_text = item.body_text or ""
-        article.body_html = item.body_html
-        article.source = item.source
-        article.source_url = item.source_url
-        article.author = item.author
-        article.categories = list(item.categories)
-        article.tags = list(item.tags)
-        article.body_hash = body_hash(item.body_text or "")
-        article.content_hash = digest
-        captions = [(c["image_url"], c["caption"]) for c in item.captions]
-        if [(i.image_url, i.caption) for i in article.images] != captions:
-            if article.images:  # delete the old rows before the new ones take their positions
-                article.images.clear()
-                session.flush()
-            article.images = [m.Image(position=i, image_url=u, caption=c) for i, (u, c) in enumerate(captions)]
-        if [a.url for a in article.attachments] != list(item.attachments):
-            if article.attachments:
-                article.attachments.clear()
-                session.flush()
-            article.attachments = [m.Attachment(position=i, url=u) for i, u in enumerate(item.attachments)]
-
-    @staticmethod
-    def _merge_lists(article: m.Article, item: ArticleItem) -> None:
-        """Same content reached again: keep categories learnt from any of its URLs."""
-        merged = list(dict.fromkeys([*(article.categories or []), *item.categories]))
-        if merged != (article.categories or []):
-            article.categories = merged
-
-    @staticmethod
-    def _link_duplicates(session: Session, digest: str) -> None:
-        """Same body = same article: the earliest published copy is the original (ties: first stored)."""
-        copies = session.scalars(select(m.Article).where(m.Article.body_hash == digest)).all()
-        if len(copies) < 2:
-            if copies and copies[0].duplicate_of_id is not None:
-                copies[0].duplicate_of_id = None
+        batch = _merge_same_article(items)
+        if not batch:
             return
-        far_future = datetime.max.replace(tzinfo=UTC)
-        original = min(copies, key=lambda a: (a.published or far_future, a.first_seen, a.id))
-        for copy in copies:
-            wanted = None if copy is original else original.id
-            if copy.duplicate_of_id != wanted:
-                copy.duplicate_of_id = wanted
+        counts = dict.fromkeys(self.counts, 0)
+        with self.engine.begin() as connection:
+            seq = self._next_seq(connection)
+            sites = self._sites(connection, {item.site: item.family for item in batch}, now)
+            touched: list[int] = []
+            for item in batch:
+                article_id, outcome = self._upsert(connection, item, sites[item.site], now, seq)
+                counts[outcome] += 1
+                if outcome != "unchanged":
+                    touched.append(article_id)
+            for article_id in touched:
+                if self._link_duplicates(connection, article_id, seq):
+                    counts["duplicate"] += 1
+        for name, value in counts.items():  # only once the transaction is committed
+            self.counts[name] += value
+
+    @staticmethod
+    def _next_seq(connection: Connection) -> int:
+        """The batch's change cursor: one more than the last, under the write lock of this transaction."""
+        connection.execute(
+            _insert(connection, m.Counter.__table__).values(name="change_seq", value=0).on_conflict_do_nothing()
+        )
+        connection.execute(
+            update(m.Counter.__table__).where(m.Counter.name == "change_seq").values(value=m.Counter.value + 1)
+        )
+        return connection.scalar(select(m.Counter.value).where(m.Counter.name == "change_seq"))
+
+    def _sites(self, connection: Connection, hosts: dict[str, str | None], now: datetime) -> dict[str, int]:
+        for host, family in hosts.items():
+            portal = self.portals.get(host)
+            connection.execute(
+                _insert(connection, m.Site.__table__)
+                .values(
+                    host=host,
+                    name=getattr(portal, "name", None),
+                    province=getattr(portal, "province", None),
+                    family=family,
+                    first_seen=now,
+                )
+                .on_conflict_do_nothing(index_elements=["host"])
+            )
+        rows = connection.execute(select(m.Site.host, m.Site.id).where(m.Site.host.in_(hosts)))
+        return dict(rows.all())
+
+    # -- one article ---------------------------------------------------------------
+    def _find(self, connection: Connection, item: ArticleItem, site_id: int) -> dict | None:
+        keys = [url_key(u) for u in (item.url, *item.other_urls)]
+        article_id = connection.scalar(select(U.c.article_id).where(U.c.url_key.in_(keys)).limit(1))
+        if article_id is None:
+            article_id = connection.scalar(select(A.c.id).where(A.c.url == item.url))
+        if article_id is None and item.source_key:
+            article_id = connection.scalar(
+                select(A.c.id).where(A.c.site_id == site_id, A.c.source_key == item.source_key).limit(1)
+            )
+        if article_id is None:
+            return None
+        return dict(connection.execute(select(A).where(A.c.id == article_id)).mappings().one())
+
+    def _upsert(self, connection: Connection, item: ArticleItem, site_id: int, now: datetime, seq: int):
+        digest = content_hash(item)
+        existing = self._find(connection, item, site_id)
+        values = _row_values(item, digest)
+        if existing is None:
+            inserted = connection.execute(
+                _insert(connection, A)
+                .values(
+                    site_id=site_id,
+                    url=item.url,
+                    first_seen=now,
+                    changed_at=now,
+                    last_seen=item.fetched_at or now,
+                    version=1,
+                    change_seq=seq,
+                    **values,
+                )
+                .on_conflict_do_nothing(index_elements=["url"])
+                .returning(A.c.id)
+            ).scalar()
+            if inserted is not None:
+                self._children(connection, inserted, item, fresh=True)
+                self._bands(connection, inserted, item.body_text or "")
+                self._urls(connection, inserted, item)
+                return inserted, "new"
+            existing = dict(connection.execute(select(A).where(A.c.url == item.url)).mappings().one())  # a race
+        article_id = existing["id"]
+        self._urls(connection, article_id, item)
+        if existing["content_hash"] == digest:
+            merged = list(dict.fromkeys([*(existing["categories"] or []), *item.categories]))
+            changes = {"last_seen": item.fetched_at or now, "removed_at": None}
+            if merged != (existing["categories"] or []):
+                changes.update(categories=merged, change_seq=seq)
+            if existing["removed_at"] is not None:
+                changes["change_seq"] = seq
+            connection.execute(update(A).where(A.c.id == article_id).values(**changes))
+            return article_id, "unchanged"
+        connection.execute(
+            _insert(connection, m.ArticleVersion.__table__)
+            .values(
+                article_id=article_id,
+                version=existing["version"],
+                title=existing["title"],
+                summary=existing["summary"],
+                body_text=existing["body_text"],
+                updated=existing["updated"],
+                replaced_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["article_id", "version"])
+        )
+        if values["updated"] is None:  # the page states no edit time: the crawl that saw the edit is the best we know
+            values["updated"] = now
+        connection.execute(
+            update(A)
+            .where(A.c.id == article_id)
+            .values(
+                version=existing["version"] + 1,
+                changed_at=now,
+                change_seq=seq,
+                last_seen=item.fetched_at or now,
+                removed_at=None,
+                **values,
+            )
+        )
+        self._children(connection, article_id, item, fresh=False)
+        if existing["body_hash"] != values["body_hash"]:
+            connection.execute(delete(m.MinHashBand.__table__).where(m.MinHashBand.article_id == article_id))
+            self._bands(connection, article_id, item.body_text or "")
+        return article_id, "updated"
+
+    @staticmethod
+    def _children(connection: Connection, article_id: int, item: ArticleItem, *, fresh: bool) -> None:
+        images, attachments = m.Image.__table__, m.Attachment.__table__
+        if not fresh:
+            connection.execute(delete(images).where(images.c.article_id == article_id))
+            connection.execute(delete(attachments).where(attachments.c.article_id == article_id))
+        if item.captions:
+            connection.execute(
+                images.insert(),
+                [
+                    {"article_id": article_id, "position": i, "image_url": c["image_url"], "caption": c["caption"]}
+                    for i, c in enumerate(item.captions)
+                ],
+            )
+        if item.attachments:
+            connection.execute(
+                attachments.insert(),
+                [{"article_id": article_id, "position": i, "url": u} for i, u in enumerate(item.attachments)],
+            )
+
+    @staticmethod
+    def _urls(connection: Connection, article_id: int, item: ArticleItem) -> None:
+        rows = {url_key(u): u for u in reversed([item.url, *item.other_urls])}
+        connection.execute(
+            _insert(connection, U)
+            .values([{"url_key": key, "url": url, "article_id": article_id} for key, url in rows.items()])
+            .on_conflict_do_nothing(index_elements=["url_key"])
+        )
+
+    @staticmethod
+    def _bands(connection: Connection, article_id: int, body_text: str) -> None:
+        bands = dedupe.band_hashes(dedupe.shingles(body_text))
+        connection.execute(
+            _insert(connection, m.MinHashBand.__table__)
+            .values([{"article_id": article_id, "band": band} for band in dict.fromkeys(bands)])
+            .on_conflict_do_nothing()
+        )
+
+    # -- duplicates ------------------------------------------------------------------
+    def _link_duplicates(self, connection: Connection, article_id: int, seq: int) -> bool:
+        """Link the article and its copies to the earliest published one; True when it is a copy."""
+        row = connection.execute(select(A.c.id, A.c.body_hash, A.c.body_text).where(A.c.id == article_id)).one()
+        mine = dedupe.shingles(row.body_text)
+        similar: dict[int, float] = {article_id: 1.0}
+        for other in connection.execute(select(A.c.id).where(A.c.body_hash == row.body_hash, A.c.id != article_id)):
+            similar[other.id] = 1.0
+        band_rows = select(m.MinHashBand.band).where(m.MinHashBand.article_id == article_id)
+        candidates = connection.execute(
+            select(m.MinHashBand.article_id)
+            .where(m.MinHashBand.band.in_(band_rows), m.MinHashBand.article_id != article_id)
+            .distinct()
+        ).scalars()
+        for candidate in candidates:
+            if candidate in similar:
+                continue
+            text = connection.scalar(select(A.c.body_text).where(A.c.id == candidate))
+            score = dedupe.jaccard(mine, dedupe.shingles(text or ""))
+            if score >= dedupe.SIMILARITY_THRESHOLD:
+                similar[candidate] = score
+        if len(similar) == 1:
+            return False
+        members = connection.execute(
+            select(A.c.id, A.c.published, A.c.first_seen, A.c.duplicate_of_id).where(A.c.id.in_(similar))
+        ).all()
+        group = {member.id for member in members} | {
+            member.duplicate_of_id for member in members if member.duplicate_of_id is not None
+        }
+        rows = connection.execute(select(A.c.id, A.c.published, A.c.first_seen).where(A.c.id.in_(group))).all()
+        original = min(rows, key=lambda r: (r.published or _FAR_FUTURE, r.first_seen, r.id)).id
+        for member in group:
+            if member == original:
+                values = {"duplicate_of_id": None, "duplicate_similarity": None}
+            else:
+                if original == article_id:
+                    score = similar.get(member)
+                elif member == article_id:
+                    score = similar.get(original)
+                else:
+                    score = None
+                if score is None:
+                    score = _similarity(connection, member, original)
+                values = {"duplicate_of_id": original, "duplicate_similarity": round(score, 4)}
+            current = connection.execute(
+                select(A.c.duplicate_of_id, A.c.duplicate_similarity).where(A.c.id == member)
+            ).one()
+            if tuple(current) != (values["duplicate_of_id"], values["duplicate_similarity"]):
+                connection.execute(update(A).where(A.c.id == member).values(change_seq=seq, **values))
+        return original != article_id
+
+
+def _similarity(connection: Connection, one: int, other: int) -> float:
+    texts = dict(connection.execute(select(A.c.id, A.c.body_text).where(A.c.id.in_([one, other]))).all())
+    return dedupe.jaccard(dedupe.shingles(texts.get(one) or ""), dedupe.shingles(texts.get(other) or ""))
+
+
+def _row_values(item: ArticleItem, digest: str) -> dict:
+    return {
+        "source_key": item.source_key,
+        "family": item.family,
+        "title": item.title or "",
+        "published": item.published,
+        "updated": item.updated,
+        "summary": item.summary,
+        "body_text": item.body_text or "",
+        "body_html": item.body_html,
+        "source": item.source,
+        "source_url": item.source_url,
+        "author": item.author,
+        "categories": list(item.categories),
+        "tags": list(item.tags),
+        "body_hash": body_hash(item.body_text or ""),
+        "content_hash": digest,
+    }
 
 
 def _merge_same_article(items: Iterable[ArticleItem]) -> list[ArticleItem]:
@@ -201,6 +340,7 @@ class StorePipeline:
         self.pending: list[ArticleItem] = []
         self.store: ArticleStore | None = None
         self.failed = False
+        self.deadletter_path = self.deadletter_dir / f"deadletter-{datetime.now(UTC):%Y%m%dT%H%M%S}.jsonl"
 
     @classmethod
     def from_crawler(cls, crawler) -> StorePipeline:
@@ -210,19 +350,27 @@ class StorePipeline:
         from crawler.registry import load_registry
 
         portals = load_registry(self.crawler.settings.get("GOVNEWS_REGISTRY"))
-        try:
-            self.store = ArticleStore(make_engine(self.db_url), portals)
-        except SQLAlchemyError as error:
-            self.failed = True
-            logger.error("database unavailable (%s): %s", _safe_url(self.db_url), error)
-            self.crawler.stats.set_value("govnews/db_error", str(error)[:500])
-            self._stop("db_error")
+        for attempt in range(1, self.RETRIES + 1):
+            try:
+                self.store = ArticleStore(make_engine(self.db_url), portals)
+                return
+            except SQLAlchemyError as error:
+                logger.warning(
+                    "database unavailable (%s), attempt %d/%d: %s",
+                    _safe_url(self.db_url),
+                    attempt,
+                    self.RETRIES,
+                    str(error).splitlines()[0],
+                )
+                time.sleep(self.BACKOFF_SECONDS * 2 ** (attempt - 1))
+        logger.error("database unavailable (%s): articles will go to a dead-letter file", _safe_url(self.db_url))
+        self.crawler.stats.set_value("govnews/db_error", "database unavailable at start")
 
     def process_item(self, item, spider=None):
         if not isinstance(item, ArticleItem):
             return item
         self.pending.append(item)
-        if len(self.pending) >= self.batch_size:
+        if len(self.pending) >= self.batch_size or self.store is None:
             self._flush()
         return item
 
@@ -243,19 +391,21 @@ class StorePipeline:
                     self.crawler.stats.inc_value("govnews/stored", len(batch))
                     return
                 except SQLAlchemyError as error:
-                    logger.warning("database write failed (attempt %d/%d): %s", attempt, self.RETRIES, error)
+                    logger.warning(
+                        "database write failed (attempt %d/%d): %s", attempt, self.RETRIES, str(error).splitlines()[0]
+                    )
                     time.sleep(self.BACKOFF_SECONDS * 2 ** (attempt - 1))
         self._dead_letter(batch)
 
     def _dead_letter(self, batch: list[ArticleItem]) -> None:
         self.failed = True
         self.deadletter_dir.mkdir(parents=True, exist_ok=True)
-        path = self.deadletter_dir / f"deadletter-{datetime.now(UTC):%Y%m%dT%H%M%S}.jsonl"
+        path = self.deadletter_path
         with path.open("a", encoding="utf-8") as handle:
             for item in batch:
                 handle.write(json.dumps(asdict(item), default=str, ensure_ascii=False) + "\n")
         self.crawler.stats.inc_value("govnews/deadletter", len(batch))
-        self.crawler.stats.set_value("govnews/deadletter_file", str(path))
+        self.crawler.stats.set_value("govnews/deadletter_file", str(path.resolve()))
         logger.error("database unavailable: %d article(s) written to %s; stopping the crawl", len(batch), path)
         self._stop("db_error")
 
@@ -263,7 +413,8 @@ class StorePipeline:
         from scrapy.utils.defer import deferred_from_coro
 
         engine = self.crawler.engine
-        if engine is not None and engine.running:
+        if engine is not None and engine.running and not getattr(self, "_stopping", False):
+            self._stopping = True
             deferred_from_coro(engine.close_spider_async(reason=reason))
 
 

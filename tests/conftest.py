@@ -65,3 +65,31 @@ def run_govnews(*args: str, timeout: float = 300, env: dict | None = None) -> su
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'govnews.db'}"
+
+
+PG_URL = os.environ.get("GOVNEWS_TEST_PG_URL")  # .ci/run starts a real PostgreSQL and sets it
+
+
+def _fresh_postgres_database(name: str) -> str:
+    """A new, empty database on the test PostgreSQL server; its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path: Path) -> str:
+    """Each store test runs on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'govnews.db'}"
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("GOVNEWS_TEST_PG_URL is not set: CI must run the store tests on PostgreSQL")
+        pytest.skip("no PostgreSQL server for tests (set GOVNEWS_TEST_PG_URL; .ci/run starts one)")
+    return _fresh_postgres_database(f"govnews_t_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}")

@@ -40,8 +40,10 @@ def make_item(**overrides) -> Article:
 
 
 @pytest.fixture
-def store(sqlite_url):
-    return ArticleStore(make_engine(sqlite_url))
+def store(db_url):
+    store = ArticleStore(make_engine(db_url))
+    yield store
+    store.engine.dispose()
 
 
 def count(store, model) -> int:
@@ -134,3 +136,79 @@ def test_export_sanitises_body_html(store):
     assert "script" not in record["body_html"]
     assert "onclick" not in record["body_html"]
     assert "javascript" not in record["body_html"]
+
+
+def test_url_spellings_find_the_same_row(store):
+    store.write([make_item(url="https://portal.gov.vn/news/tin-tuc/hội-thảo-15.html", source_key=None)])
+    spellings = [
+        "http://www.portal.gov.vn:80/news/tin-tuc/h%E1%BB%99i-th%E1%BA%A3o-15.html?utm_source=zalo#top",
+        "https://PORTAL.gov.vn/news/tin-tuc/ho\u0323\u0302i-tha\u0309o-15.html/?fbclid=x",
+    ]
+    for url in spellings:
+        store.write([make_item(url=url, source_key=None)])
+    assert count(store, m.Article) == 1
+
+
+def test_nukeviet_query_form_and_wordpress_shortlink_join_by_platform_id(store):
+    store.write([make_item()])
+    store.write([make_item(url="https://portal.gov.vn/index.php?language=vi&nv=news&op=tin-tuc/hoi-thao-15")])
+    store.write([make_item(url="https://wp.gov.vn/2022/06/bai/", site="wp.gov.vn", source_key="p:15")])
+    store.write([make_item(url="https://wp.gov.vn/?p=15", site="wp.gov.vn", source_key="p:15")])
+    assert count(store, m.Article) == 2
+    assert count(store, m.ArticleUrl) == 4
+
+
+def _repost_of(item: Article) -> Article:
+    paragraphs = LONG_BODY.split("\n\n")
+    return make_item(
+        url="https://tinh.gov.vn/tin-tuc/dang-lai-99.html",
+        site="tinh.gov.vn",
+        source_key=None,
+        title="Tỉnh tổ chức hội thảo về văn hóa sông Lam",
+        summary="Hội thảo khoa học về sông Lam.",
+        body_text="\n\n".join(paragraphs[1:] + ["Nguồn: Sở Văn hóa"]),
+        published=item.published + timedelta(days=1),
+    )
+
+
+LONG_BODY = "\n\n".join(
+    f"Đoạn {i}: hội thảo khoa học về dòng chảy văn hóa và lịch sử sông Lam đã thu hút {i * 7} nhà nghiên cứu, "
+    f"với tham luận số {i} bàn về giá trị di sản xứ Nghệ trong bối cảnh hội nhập và phát triển bền vững."
+    for i in range(1, 9)
+)
+
+
+def test_near_duplicate_across_portals_is_linked_with_its_similarity(store):
+    original = make_item(body_text=LONG_BODY)
+    store.write([original])
+    store.write([_repost_of(original)])
+    records = {r["url"]: r for r in iter_records(store.engine)}
+    assert records["https://tinh.gov.vn/tin-tuc/dang-lai-99.html"]["duplicate_of"] == original.url
+    with Session(store.engine) as session:
+        copy = session.scalars(select(m.Article).where(m.Article.site.has(host="tinh.gov.vn"))).one()
+        assert 0.65 <= copy.duplicate_similarity < 1.0
+
+
+def test_different_articles_on_the_same_event_stay_apart(store):
+    store.write([make_item(body_text=LONG_BODY)])
+    other = "\n\n".join(
+        f"Phần {i}: đoàn công tác của tỉnh đã làm việc với các huyện miền Tây về kế hoạch khảo sát di tích, "
+        f"trong đó có {i * 3} điểm di tích gắn với lịch sử sông Lam cần được trùng tu."
+        for i in range(1, 9)
+    )
+    store.write(
+        [make_item(url="https://tinh.gov.vn/khac-1.html", site="tinh.gov.vn", source_key=None, body_text=other)]
+    )
+    assert all(r["duplicate_of"] is None for r in iter_records(store.engine))
+
+
+def test_change_cursor_rises_and_only_on_changes(store):
+    store.write([make_item()])
+    with Session(store.engine) as session:
+        first = session.scalar(select(m.Article.change_seq))
+    store.write([make_item()])  # unchanged
+    with Session(store.engine) as session:
+        assert session.scalar(select(m.Article.change_seq)) == first
+    store.write([make_item(body_text="Nội dung mới.")])
+    with Session(store.engine) as session:
+        assert session.scalar(select(m.Article.change_seq)) > first
