@@ -60,9 +60,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         crawler = process.create_crawler(spider_class)
         crawlers.append((portal, crawler))
         if portal.host in registry:
-            process.crawl(crawler, site=portal.host, family=args.family)
+            process.crawl(crawler, site=portal.host, family=args.family, full=args.full)
         else:
-            process.crawl(crawler, url=target if "://" in target else portal.base_url, family=args.family)
+            process.crawl(
+                crawler, url=target if "://" in target else portal.base_url, family=args.family, full=args.full
+            )
     process.start()
 
     failed = False
@@ -258,6 +260,56 @@ def cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    import json
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from crawler.text.vn_dates import iso
+    from pipelines.db import init_db, make_engine
+    from pipelines.models import CrawlRun
+
+    engine = make_engine(args.db)
+    init_db(engine)
+    with Session(engine) as session:
+        query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(args.limit)
+        if args.site:
+            query = query.where(CrawlRun.site == args.site.removeprefix("www."))
+        runs = list(reversed(session.scalars(query).all()))
+    rows = []
+    for run in runs:
+        summary = (run.stats or {}).get("summary", {})
+        rows.append(
+            {
+                "id": run.id,
+                "site": run.site,
+                "mode": run.mode,
+                "started_at": iso(run.started_at),
+                "finished_at": iso(run.finished_at),
+                "finish_reason": run.finish_reason,
+                **summary,
+            }
+        )
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    print(
+        f"{'id':>4} {'site':32} {'mode':11} {'started':25} {'reason':10} {'req':>5} {'new':>4} {'upd':>4} "
+        f"{'same':>4} {'dup':>4} {'gone':>4} {'err':>4}"
+    )
+    for row in rows:
+        a = row.get("articles", {})
+        print(
+            f"{row['id']:>4} {row['site']:32} {row['mode'] or '':11} {row['started_at'] or '':25} "
+            f"{row['finish_reason'] or 'running':10} {row.get('requests', 0):>5} {a.get('new', 0):>4} "
+            f"{a.get('updated', 0):>4} {a.get('unchanged', 0):>4} {a.get('duplicate', 0):>4} "
+            f"{a.get('removed', 0):>4} {row.get('errors', 0):>4}"
+        )
+    return EXIT_OK
+
+
 def cmd_sites(args: argparse.Namespace) -> int:
     from crawler.registry import RegistryError, load_registry
 
@@ -284,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--archive", action="append", metavar="WARC", help="replay from this WARC (repeatable)")
     crawl.add_argument("--record", metavar="WARC", help="record every response into this WARC file")
     crawl.add_argument("--family", help="CMS family for a portal not in the registry (default: detect)")
+    crawl.add_argument("--full", action="store_true", help="re-check every stored article (default: incremental)")
     crawl.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
     crawl.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
     crawl.set_defaults(func=cmd_crawl)
@@ -314,11 +367,17 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=("upgrade", "status"))
     db.set_defaults(func=cmd_db)
 
+    runs = sub.add_parser("runs", help="list recorded crawl runs and their counts")
+    runs.add_argument("--json", action="store_true", help="one JSON object per run")
+    runs.add_argument("--site", help="only this portal host")
+    runs.add_argument("--limit", type=int, default=50, help="the most recent N runs (default 50)")
+    runs.set_defaults(func=cmd_runs)
+
     sites = sub.add_parser("sites", help="list the portal registry")
     sites.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
     sites.set_defaults(func=cmd_sites)
 
-    for command in (crawl, export, db):
+    for command in (crawl, export, db, runs):
         command.add_argument("--db", help="SQLAlchemy database URL (default: $GOVNEWS_DB or data/govnews.sqlite3)")
     for command in (crawl,):
         command.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")
@@ -327,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("export", "sites", "extract"):
+    if args.command in ("export", "sites", "extract", "runs"):
         import signal  # `govnews export | head` ends quietly; never for a crawl, whose sockets need EPIPE
 
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)

@@ -42,8 +42,21 @@ class Article:
     source_key: str | None = None
     """The platform's own id of the article (NukeViet id, WordPress post id)."""
     fetched_at: datetime | None = None
+    http_etag: str | None = None
+    """Validators of the response, for the next crawl's conditional request."""
+    http_last_modified: str | None = None
     warnings: list[str] = field(default_factory=list)
     """What the parser could not read (e.g. an impossible date), for the crawl stats."""
+
+
+@dataclass(slots=True, kw_only=True)
+class ArticleGone:
+    """A stored article whose URL now answers 404/410: marked removed, never deleted."""
+
+    url: str
+    site: str
+    status: int
+    found_at: datetime
 
 
 EXPORT_FIELDS = (

@@ -46,6 +46,7 @@ MEMUSAGE_LIMIT_MB = 1024  # stop cleanly (items committed) instead of being OOM-
 GOVNEWS_MAX_LISTING_PAGES = 1000  # pages followed per listing (category) in one run
 GOVNEWS_MAX_LINKS_PER_PAGE = 2000  # links read from one page
 GOVNEWS_MAX_REQUESTS = 100_000  # requests per portal per run
+GOVNEWS_RECHECK_DAYS = 7  # incremental crawls re-check stored articles published this recently
 
 # --- safety -----------------------------------------------------------------
 # Only http(s): a crafted file:// or data: link must not read local files.
@@ -53,6 +54,12 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TELNETCONSOLE_ENABLED = False  # a local code-execution console we never use
 DOWNLOAD_VERIFY_CERTIFICATES = True  # per-portal opt-out: verify_tls = false in the registry
 REFERRER_POLICY = "no-referrer"  # do not tell one portal what else we crawl
+
+DOWNLOADER_MIDDLEWARES = {
+    # a 404 page's "back to the home page" refresh must not hide the 404
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.SuccessOnlyMetaRefreshMiddleware": 580,
+}
 
 # --- pipeline and storage ---------------------------------------------------
 ITEM_PIPELINES = {

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.items import Article as ArticleItem
+from crawler.items import ArticleGone
 from crawler.urls import url_key
 from pipelines import dedupe
 from pipelines import models as m
@@ -61,7 +62,7 @@ class ArticleStore:
         self.engine = engine
         self.portals = portals or {}
         init_db(engine)
-        self.counts = {"new": 0, "updated": 0, "unchanged": 0, "duplicate": 0}
+        self.counts = {"new": 0, "updated": 0, "unchanged": 0, "duplicate": 0, "removed": 0}
 
     # -- batches -----------------------------------------------------------------
     def write(self, items: Iterable[ArticleItem]) -> None:
@@ -85,6 +86,26 @@ class ArticleStore:
                     counts["duplicate"] += 1
         for name, value in counts.items():  # only once the transaction is committed
             self.counts[name] += value
+
+    def mark_gone(self, gone: Iterable[ArticleGone]) -> int:
+        """Mark stored articles whose URL answers 404/410 as removed (kept, never deleted)."""
+        gone = list(gone)
+        if not gone:
+            return 0
+        marked = 0
+        with self.engine.begin() as connection:
+            seq = self._next_seq(connection)
+            for item in gone:
+                article_id = connection.scalar(select(U.c.article_id).where(U.c.url_key == url_key(item.url)))
+                if article_id is None:
+                    continue
+                result = connection.execute(
+                    update(A).where(A.c.id == article_id, A.c.removed_at.is_(None))
+                    .values(removed_at=item.found_at, change_seq=seq)
+                )
+                marked += result.rowcount
+        self.counts["removed"] += marked
+        return marked
 
     @staticmethod
     def _next_seq(connection: Connection) -> int:
@@ -158,7 +179,8 @@ class ArticleStore:
         self._urls(connection, article_id, item)
         if existing["content_hash"] == digest:
             merged = list(dict.fromkeys([*(existing["categories"] or []), *item.categories]))
-            changes = {"last_seen": item.fetched_at or now, "removed_at": None}
+            changes = {"last_seen": item.fetched_at or now, "removed_at": None, "http_etag": item.http_etag,
+                       "http_last_modified": item.http_last_modified}
             if merged != (existing["categories"] or []):
                 changes.update(categories=merged, change_seq=seq)
             if existing["removed_at"] is not None:
@@ -310,6 +332,8 @@ def _row_values(item: ArticleItem, digest: str) -> dict:
         "tags": list(item.tags),
         "body_hash": body_hash(item.body_text or ""),
         "content_hash": digest,
+        "http_etag": item.http_etag,
+        "http_last_modified": item.http_last_modified,
     }
 
 
@@ -367,12 +391,24 @@ class StorePipeline:
         self.crawler.stats.set_value("govnews/db_error", "database unavailable at start")
 
     def process_item(self, item, spider=None):
+        if isinstance(item, ArticleGone):
+            self._gone(item)
+            return item
         if not isinstance(item, ArticleItem):
             return item
         self.pending.append(item)
         if len(self.pending) >= self.batch_size or self.store is None:
             self._flush()
         return item
+
+    def _gone(self, item: ArticleGone) -> None:
+        if self.store is None or self.failed:
+            return
+        try:
+            self._flush()  # the article may still be pending in this batch
+            self.store.mark_gone([item])
+        except SQLAlchemyError as error:
+            logger.error("could not mark %s removed: %s", item.url, str(error).splitlines()[0])
 
     def close_spider(self, spider=None) -> None:
         self._flush()

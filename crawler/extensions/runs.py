@@ -23,6 +23,24 @@ def _jsonable(stats: dict) -> dict:
     }
 
 
+def summarise(stats: dict) -> dict:
+    """The counters a scheduler or a script needs from one crawl's Scrapy stats."""
+    from crawler.extensions.progress import error_count
+
+    prefix = "downloader/response_status_count/"
+    return {
+        "requests": stats.get("downloader/request_count", 0),
+        "responses_by_status": {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)},
+        "articles": {
+            name: stats.get(f"govnews/articles/{name}", 0)
+            for name in ("new", "updated", "unchanged", "duplicate", "removed", "not_modified", "skipped_known")
+        },
+        "dropped": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("govnews/dropped/")},
+        "parse_failed": stats.get("govnews/parse_failed", 0),
+        "errors": error_count(stats),
+    }
+
+
 class CrawlRuns:
     def __init__(self, crawler) -> None:
         self.crawler = crawler
@@ -60,8 +78,10 @@ class CrawlRuns:
             with Session(self.engine) as session, session.begin():
                 run = session.get(CrawlRun, self.run_id)
                 run.finished_at = datetime.now(UTC)
+                stats = self.crawler.stats.get_stats()
                 run.finish_reason = reason
-                run.stats = _jsonable(self.crawler.stats.get_stats())
+                run.mode = stats.get("govnews/mode", "incremental")
+                run.stats = {"summary": summarise(stats), "scrapy": _jsonable(stats)}
         except SQLAlchemyError as error:
             logger.warning("crawl run %s not updated: %s", self.run_id, error)
 

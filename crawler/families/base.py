@@ -105,6 +105,14 @@ class Family:
             target = urljoin(url, href).split("#", 1)[0]
             yield Link(target, self.classify(target))
 
+    PAGINATION = re.compile(
+        r"(?:[/-]page[-/]?\d+/?$|[?&](?:page|pageindex|trang|paged|start)=\d+|_cur=\d+|/currentpage/\d+)", re.IGNORECASE
+    )
+
+    def is_pagination(self, url: str) -> bool:
+        """A further page of a listing (page 2, 3 ...), which an incremental crawl may skip."""
+        return bool(self.PAGINATION.search(url))
+
     def feed_hints(self, entry: Any) -> dict[str, Any]:
         """What a feed item says of an article that its page may not (see :class:`crawler.discovery.Entry`)."""
         return {}

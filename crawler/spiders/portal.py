@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,11 +22,15 @@ from parsel import Selector
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.discovery import feed_entries, looks_like_xml, sitemap_entries
 from crawler.families import Family, PageKind, ParseError, get_family
 from crawler.families.detect import detect_family
+from crawler.items import ArticleGone
 from crawler.registry import Portal, load_registry, portal_for_url, resolve_target
+from crawler.text.vn_dates import parse_vn_date
+from pipelines.state import Known, KnownArticles
 
 _DIGITS = re.compile(r"\d+")
 # Discovery sources, best first: a sitemap or feed gives the canonical URL of an article.
@@ -38,12 +42,19 @@ class PortalSpider(scrapy.Spider):
     name = "portal"
 
     def __init__(
-        self, site: str | None = None, url: str | None = None, family: str | None = None, **kwargs: Any
+        self,
+        site: str | None = None,
+        url: str | None = None,
+        family: str | None = None,
+        full: str | bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if not site and not url:
             raise ValueError("portal spider needs -a site=<registry host> or -a url=<start URL>")
         self._site_arg, self._url_arg, self._family_arg = site, url, family
+        self.full = str(full).lower() in ("1", "true", "yes", "full")
+        self.known: KnownArticles | None = None
         self.portal: Portal | None = None
         self.family: Family | None = None
         self._refs: dict[str, dict[str, int]] = {}  # article key -> {url: rank}
@@ -57,7 +68,16 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._configure(crawler.settings)
         crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._spider_closed, signal=signals.spider_closed)
         return spider
+
+    def _spider_opened(self, spider=None) -> None:
+        self.crawler.stats.set_value("govnews/mode", "full" if self.full else "incremental")
+
+    def _spider_closed(self, spider=None, reason=None) -> None:
+        if self.known is not None:
+            self.known.close()
 
     def _configure(self, settings) -> None:
         registry = load_registry(settings.get("GOVNEWS_REGISTRY"))
@@ -72,9 +92,14 @@ class PortalSpider(scrapy.Spider):
         self.max_listing_pages = settings.getint("GOVNEWS_MAX_LISTING_PAGES")
         self.max_links = settings.getint("GOVNEWS_MAX_LINKS_PER_PAGE")
         self.max_requests = settings.getint("GOVNEWS_MAX_REQUESTS")
+        self.recheck_days = settings.getfloat("GOVNEWS_RECHECK_DAYS")
         family = self._family_arg or portal.family
         if family != "auto":
             self.family = get_family(family, dict(portal.options))
+        try:
+            self.known = KnownArticles.open(settings.get("GOVNEWS_DB"), portal.host)
+        except SQLAlchemyError as error:  # the store reports the database; the crawl then discovers everything
+            self.logger.warning("no stored state (%s): crawling as if nothing were stored", str(error).splitlines()[0])
 
     # -- start -----------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -156,6 +181,8 @@ class PortalSpider(scrapy.Spider):
             feed_url = self._same_scheme(response.urljoin(href.strip()))
             if self._on_portal(feed_url) and self.family.classify(feed_url) is PageKind.FEED and self._budget_left():
                 yield self._request(feed_url, self.parse_feed, kind="feed")
+        articles: list[str] = []
+        listings: list[str] = []
         for count, link in enumerate(self.family.discover(page, response.url)):
             if count >= self.max_links:
                 self.crawler.stats.inc_value("govnews/limit/links_per_page")
@@ -165,8 +192,28 @@ class PortalSpider(scrapy.Spider):
                 continue
             if link.kind is PageKind.ARTICLE:
                 self._note_article(url, "listing", link.hints)
-            elif link.kind is PageKind.LISTING and self._follow_listing(url):
+                articles.append(url)
+            elif link.kind is PageKind.LISTING:
+                listings.append(url)
+        stop_paging = not self.full and self._all_known(articles)
+        if stop_paging:
+            self.crawler.stats.inc_value("govnews/incremental/pagination_stopped")
+        for url in dict.fromkeys(listings):
+            if stop_paging and self.family.is_pagination(url):
+                continue
+            if self._follow_listing(url):
                 yield self._request(url, self.parse_listing, kind="listing", priority=10)
+
+    def _all_known(self, urls: list[str]) -> bool:
+        """Every article this listing page shows is stored already (so older pages hold nothing new)."""
+        if not urls or self.known is None:
+            return False
+        keys = [self.family.article_key(u) for u in urls]
+        try:
+            known = self.known.lookup(urls, [k for k in keys if k])
+        except SQLAlchemyError:
+            return False
+        return all(url in known or (key and key in known) for url, key in zip(urls, keys, strict=True))
 
     def _follow_listing(self, url: str) -> bool:
         """Bound pagination: at most GOVNEWS_MAX_LISTING_PAGES pages per listing shape."""
@@ -201,7 +248,7 @@ class PortalSpider(scrapy.Spider):
                 continue
             kind = self.family.sitemap_kind(response.url, url)
             if kind is PageKind.ARTICLE:
-                self._note_article(url, "sitemap")
+                self._note_article(url, "sitemap", {"lastmod": entry.lastmod} if entry.lastmod else None)
             elif kind is PageKind.LISTING and self._follow_listing(url):
                 yield self._request(url, self.parse_listing, kind="listing", priority=10)
 
@@ -215,28 +262,97 @@ class PortalSpider(scrapy.Spider):
 
     # -- articles ----------------------------------------------------------------
     def _spider_idle(self, spider=None) -> None:
-        """Discovery is done: fetch every article not fetched yet, one URL per article."""
+        """Discovery is done: fetch the articles this run needs, one URL per article.
+
+        Unknown articles are fetched. Known ones are not, except in a full pass, when
+        published within GOVNEWS_RECHECK_DAYS, or when a sitemap's lastmod is newer than
+        our last fetch; those go out as conditional requests when we hold validators.
+        """
+        if self.full and not getattr(self, "_full_seeded", False):
+            self._full_seeded = True
+            self._add_stored_articles()
         pending = [key for key in self._refs if key not in self._requested]
         if not pending:
             return
+        known = self._known_for(pending)
+        horizon = datetime.now(UTC) - timedelta(days=self.recheck_days)
+        scheduled = 0
         for key in pending:
             self._requested.add(key)
+            urls = self._refs[key]
+            stored = known.get(key)
+            if stored is not None and not self.full and not self._due(key, stored, horizon):
+                self.crawler.stats.inc_value("govnews/articles/skipped_known")
+                continue
             if not self._budget_left():
                 break
-            urls = self._refs[key]
             url = min(urls, key=lambda u: (urls[u], len(u)))
+            headers = {}
+            if stored is not None and stored.etag:
+                headers["If-None-Match"] = stored.etag
+            if stored is not None and stored.last_modified:
+                headers["If-Modified-Since"] = stored.last_modified
             request = self._request(
-                url, self.parse_article, kind="article", article_key=key, handle_httpstatus_list=[404, 410]
+                url,
+                self.parse_article,
+                kind="article",
+                article_key=key,
+                known=stored is not None,
+                handle_httpstatus_list=[304, 404, 410],
             )
+            request.headers.update(headers)
             self.crawler.engine.crawl(request)
-        raise DontCloseSpider
+            scheduled += 1
+        if scheduled:
+            raise DontCloseSpider
+
+    def _known_for(self, keys: list[str]) -> dict[str, Known]:
+        """Stored state of the pending articles, by article key (index lookups, in chunks)."""
+        if self.known is None:
+            return {}
+        try:
+            found = self.known.lookup([u for k in keys for u in self._refs[k]], keys)
+        except SQLAlchemyError as error:
+            self.logger.warning("stored state unavailable: %s", str(error).splitlines()[0])
+            return {}
+        result = {}
+        for key in keys:
+            hit = found.get(key) or next((found[u] for u in self._refs[key] if u in found), None)
+            if hit is not None:
+                result[key] = hit
+        return result
+
+    def _due(self, key: str, stored: Known, horizon: datetime) -> bool:
+        if stored.removed:
+            return True  # linked again: has it come back?
+        if stored.published is not None and stored.published >= horizon:
+            return True
+        lastmod = parse_vn_date(self._hints.get(key, {}).get("lastmod") or "", fallback=False)
+        return lastmod is not None and lastmod > stored.last_seen
+
+    def _add_stored_articles(self) -> None:
+        """A full pass re-checks every stored article, linked from the site or not any more."""
+        if self.known is None:
+            return
+        try:
+            for stored in self.known.all():
+                self._note_article(self._same_scheme(stored.url), "sitemap")
+        except SQLAlchemyError as error:
+            self.logger.warning("stored articles unavailable: %s", str(error).splitlines()[0])
 
     def parse_article(self, response: Response):
         assert self.family is not None
         key = response.meta.get("article_key")
+        if response.status == 304:
+            self.crawler.stats.inc_value("govnews/articles/not_modified")
+            return
         if response.status in (404, 410):
             self.crawler.stats.inc_value("govnews/article/gone")
             self.logger.info("article gone (%d): %s", response.status, response.url)
+            if response.meta.get("known"):
+                yield ArticleGone(
+                    url=response.url, site=self.portal.host, status=response.status, found_at=datetime.now(UTC)
+                )
             return
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("govnews/parse_failed/not_html")
@@ -256,6 +372,8 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("govnews/parse_failed")
             self.logger.error("parse failed for %s: %s", response.url, error)
             return
+        article.http_etag = _header(response, b"ETag")
+        article.http_last_modified = _header(response, b"Last-Modified")
         for warning in article.warnings:
             self.crawler.stats.inc_value("govnews/parse_warning")
             self.logger.warning("%s: %s", response.url, warning)
@@ -266,3 +384,8 @@ class PortalSpider(scrapy.Spider):
         kind = request.meta.get("kind", "page")
         self.crawler.stats.inc_value(f"govnews/fetch_failed/{kind}")
         self.logger.warning("could not fetch %s %s: %s", kind, request.url, failure.getErrorMessage())
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1")[:500] if value else None

@@ -1,0 +1,91 @@
+"""Scheduled, incremental crawls on the NukeViet corpus: its first and later recordings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import WARCS, read_jsonl, run_govnews
+
+CORPUS = WARCS / "nukeviet-khxhnvnghean"
+SITE = "khxhnvnghean.gov.vn"
+REMOVED = "https://khxhnvnghean.gov.vn/news/xay-dung-dang/hoi-nghi-danh-gia-xep-loai-chat-luong-to-chuc-dang-dang-vien-nam-2022-22.html"
+EDITED = "https://khxhnvnghean.gov.vn/news/khoa-hoc-cong-nghe/ung-dung-gis-trong-quan-ly-di-tich-lich-su-van-hoa-tren-dia-ban-tinh-26.html"
+
+
+def crawl(db: str, warc: str, *extra: str) -> None:
+    result = run_govnews("crawl", SITE, "--archive", str(CORPUS / warc), "--db", db, "-q", *extra)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def runs(db: str) -> list[dict]:
+    result = run_govnews("runs", "--db", db, "--json")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    db = f"sqlite:///{tmp_path_factory.mktemp('incremental') / 'govnews.db'}"
+    crawl(db, "site.warc.gz")
+    crawl(db, "site.warc.gz")
+    crawl(db, "later.warc.gz")
+    crawl(db, "later.warc.gz", "--full")
+    return db, runs(db)
+
+
+def test_first_crawl_stores_every_article(history):
+    _, (first, *_) = history
+    assert first["articles"]["new"] == 33
+    assert first["mode"] == "incremental"
+
+
+def test_second_crawl_fetches_no_article_again(history):
+    _, (first, second, *_) = history
+    assert second["articles"]["new"] == second["articles"]["updated"] == second["articles"]["unchanged"] == 0
+    assert second["articles"]["skipped_known"] == 33
+    # home, /news/, page 1 of the 4 categories, 5 feeds, the sitemap index and its 3 sitemaps, robots.txt
+    assert second["requests"] == 16
+    assert second["requests"] < first["requests"]
+
+
+def test_later_recording_adds_exactly_the_four_new_articles(history):
+    _, (_, _, later, _) = history
+    assert later["articles"]["new"] == 4
+    assert later["articles"]["unchanged"] == later["articles"]["updated"] == 0, "no unchanged article is fetched"
+
+
+def test_full_pass_finds_the_edit_and_the_removal(history):
+    _, (*_, full) = history
+    assert full["mode"] == "full"
+    assert full["articles"]["updated"] == 1
+    assert full["articles"]["removed"] == 1
+    assert full["articles"]["new"] == 0
+
+
+def test_export_matches_the_later_truth(history, tmp_path):
+    db, _ = history
+    out = tmp_path / "out.jsonl"
+    assert run_govnews("export", "--db", db, "-o", str(out)).returncode == 0
+    records = {r["url"]: r for r in read_jsonl(out)}
+    truth = read_jsonl(CORPUS / "later-truth.jsonl")
+    assert sorted(records) == sorted(t["url"] for t in truth), "the removed article is left out by default"
+    for article in truth:
+        for field in ("title", "body_text", "summary", "captions", "categories", "tags", "updated", "published"):
+            got, want = records[article["url"]][field], article[field]
+            if field in ("updated", "published") and want:
+                from datetime import datetime
+
+                assert datetime.fromisoformat(got) == datetime.fromisoformat(want), (article["url"], field)
+            else:
+                assert got == want, (article["url"], field)
+    assert records[EDITED]["version"] == 2
+
+
+def test_removed_article_kept_and_marked(history, tmp_path):
+    db, _ = history
+    out = tmp_path / "all.jsonl"
+    assert run_govnews("export", "--db", db, "--include-removed", "-o", str(out)).returncode == 0
+    removed = {r["url"]: r for r in read_jsonl(out)}[REMOVED]
+    assert removed["removed_at"] is not None
+    assert removed["title"].startswith("Hội nghị đánh giá")
