@@ -198,7 +198,8 @@ def test_scrapy_crawl_command_runs_the_same_spider(tmp_path):
         run = session.scalars(select(m.CrawlRun)).one()
         assert run.finish_reason == "finished"
         assert run.finished_at is not None
-        assert run.stats["item_scraped_count"] == 33
+        assert run.stats["summary"]["articles"]["new"] == 33
+        assert run.stats["scrapy"]["item_scraped_count"] == 33
 
 
 @pytest.fixture(scope="module")

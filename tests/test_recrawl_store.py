@@ -29,9 +29,9 @@ def _counts(db: str) -> dict[str, int]:
     return counts
 
 
-def _crawl(db: str, *portals: tuple[str, object]) -> None:
+def _crawl(db: str, *portals: tuple[str, object], full: bool = False) -> None:
     for url, warc in portals:
-        result = run_govnews("crawl", url, "--archive", str(warc), "--db", db, "-q")
+        result = run_govnews("crawl", url, "--archive", str(warc), "--db", db, "-q", *(["--full"] if full else []))
         assert result.returncode == 0, result.stderr[-2000:]
 
 
@@ -40,7 +40,9 @@ def test_both_corpora_twice_change_nothing(db_url):
     first = _counts(db_url)
     assert first["articles"] == 33 + 26
     assert first["article_versions"] == 0
-    _crawl(db_url, NUKEVIET, WORDPRESS)
+    _crawl(db_url, NUKEVIET, WORDPRESS)  # incremental: nothing refetched
+    assert _counts(db_url) == first
+    _crawl(db_url, NUKEVIET, WORDPRESS, full=True)  # full: everything refetched, nothing changed
     assert _counts(db_url) == first
 
 
@@ -69,7 +71,7 @@ def _edited_copy(tmp_path):
 
 def test_one_edited_body_gives_exactly_one_version(sqlite_url, tmp_path):
     _crawl(sqlite_url, NUKEVIET)
-    _crawl(sqlite_url, (NUKEVIET[0], _edited_copy(tmp_path)))
+    _crawl(sqlite_url, (NUKEVIET[0], _edited_copy(tmp_path)), full=True)
     counts = _counts(sqlite_url)
     assert counts["articles"] == 33
     assert counts["article_versions"] == 1
