@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another scheduled run holds the lock; cron tries again later
 
 
 def _settings(args: argparse.Namespace):
@@ -36,12 +38,66 @@ def _settings(args: argparse.Namespace):
     return settings
 
 
-def cmd_crawl(args: argparse.Namespace) -> int:
+@dataclass(slots=True)
+class CrawlOutcome:
+    portal: Any
+    stats: dict
+    reason: str
+    ok: bool
+
+
+def run_crawls(settings, jobs: list[tuple[str, Any, bool]], registry, family: str | None = None) -> list[CrawlOutcome]:
+    """Crawl (target, portal, full) jobs in one Twisted reactor; one Scrapy crawler per portal."""
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.extensions.progress import error_count
-    from crawler.registry import RegistryError, load_registry, resolve_target
     from crawler.spiders.portal import PortalSpider
+
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawlers = []
+    for target, portal, full in jobs:
+        spider_class = PortalSpider
+        if not portal.verify_tls:  # the registry's opt-out for a portal with a broken certificate chain
+            custom = {**(PortalSpider.custom_settings or {}), "DOWNLOAD_VERIFY_CERTIFICATES": False}
+            spider_class = type("PortalSpider", (PortalSpider,), {"custom_settings": custom})
+        crawler = process.create_crawler(spider_class)
+        crawlers.append((portal, crawler))
+        if portal.host in registry:
+            process.crawl(crawler, site=portal.host, family=family, full=full)
+        else:
+            url = target if "://" in target else portal.base_url
+            process.crawl(crawler, url=url, family=family, full=full)
+    process.start()
+    outcomes = []
+    for portal, crawler in crawlers:
+        stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
+        reason = stats.get("finish_reason", "not started")
+        reached = any(stats.get(f"govnews/discovery/{kind}") for kind in ("pages", "feeds", "sitemaps"))
+        if not reached and reason == "finished":
+            reason = "portal unreachable (no listing, feed or sitemap could be read)"
+        ok = reason == "finished" and not stats.get("govnews/deadletter")
+        outcomes.append(CrawlOutcome(portal, stats, reason, ok))
+    return outcomes
+
+
+def print_summary(outcomes: list[CrawlOutcome]) -> None:
+    from crawler.extensions.progress import error_count
+
+    print("\ngovnews crawl summary", file=sys.stderr)
+    print(f"{'portal':40} {'pages':>7} {'articles':>9} {'stored':>7} {'errors':>7}  finish", file=sys.stderr)
+    for outcome in outcomes:
+        stats = outcome.stats
+        print(
+            f"{outcome.portal.host:40} {stats.get('response_received_count', 0):7d}"
+            f" {stats.get('item_scraped_count', 0):9d} {stats.get('govnews/stored', 0):7d}"
+            f" {error_count(stats):7d}  {outcome.reason}{'' if outcome.ok else '  FAILED'}",
+            file=sys.stderr,
+        )
+        if stats.get("govnews/deadletter_file"):
+            print(f"  unsaved articles were written to {stats['govnews/deadletter_file']}", file=sys.stderr)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.registry import RegistryError, load_registry, resolve_target
 
     settings = _settings(args)
     try:
@@ -50,43 +106,45 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except RegistryError as error:
         print(f"govnews: {error}", file=sys.stderr)
         return EXIT_USAGE
-    process = CrawlerProcess(settings, install_root_handler=True)
-    crawlers = []
-    for target, portal in zip(args.targets, portals, strict=True):
-        spider_class = PortalSpider
-        if not portal.verify_tls:  # the registry's opt-out for a portal with a broken certificate chain
-            custom = {**(PortalSpider.custom_settings or {}), "DOWNLOAD_VERIFY_CERTIFICATES": False}
-            spider_class = type("PortalSpider", (PortalSpider,), {"custom_settings": custom})
-        crawler = process.create_crawler(spider_class)
-        crawlers.append((portal, crawler))
-        if portal.host in registry:
-            process.crawl(crawler, site=portal.host, family=args.family, full=args.full)
-        else:
-            process.crawl(
-                crawler, url=target if "://" in target else portal.base_url, family=args.family, full=args.full
-            )
-    process.start()
+    jobs = [(target, portal, args.full) for target, portal in zip(args.targets, portals, strict=True)]
+    outcomes = run_crawls(settings, jobs, registry, args.family)
+    print_summary(outcomes)
+    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
 
-    failed = False
-    print("\ngovnews crawl summary", file=sys.stderr)
-    print(f"{'portal':40} {'pages':>7} {'articles':>9} {'stored':>7} {'errors':>7}  finish", file=sys.stderr)
-    for portal, crawler in crawlers:
-        stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
-        reason = stats.get("finish_reason", "not started")
-        errors = error_count(stats)
-        reached = any(stats.get(f"govnews/discovery/{kind}") for kind in ("pages", "feeds", "sitemaps"))
-        if not reached and reason == "finished":
-            reason = "portal unreachable (no listing, feed or sitemap could be read)"
-        ok = reason == "finished" and not stats.get("govnews/deadletter")
-        failed |= not ok
-        print(
-            f"{portal.host:40} {stats.get('response_received_count', 0):7d} {stats.get('item_scraped_count', 0):9d}"
-            f" {stats.get('govnews/stored', 0):7d} {errors:7d}  {reason}{'' if ok else '  FAILED'}",
-            file=sys.stderr,
-        )
-        if stats.get("govnews/deadletter_file"):
-            print(f"  unsaved articles were written to {stats['govnews/deadletter_file']}", file=sys.stderr)
-    return EXIT_FAILED if failed else EXIT_OK
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from crawler.registry import RegistryError, load_registry
+    from crawler.schedule import LockHeld, Scheduler, schedule_lock
+
+    settings = _settings(args)
+    try:
+        registry = load_registry(settings.get("GOVNEWS_REGISTRY"))
+    except RegistryError as error:
+        print(f"govnews: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    scheduler = Scheduler.open(settings.get("GOVNEWS_DB"), registry)
+    if args.action == "status":
+        scheduler.print_status()
+        return EXIT_OK
+    try:
+        with schedule_lock(args.lock or settings.get("GOVNEWS_SCHEDULE_LOCK")):
+            due = scheduler.due(only=args.site)
+            if not due:
+                print("govnews schedule: nothing is due", file=sys.stderr)
+                return EXIT_OK
+            print(
+                "govnews schedule: crawling "
+                + ", ".join(f"{p.host} ({'full' if full else 'incremental'})" for p, full in due),
+                file=sys.stderr,
+            )
+            scheduler.started(due)
+            outcomes = run_crawls(settings, [(p.host, p, full) for p, full in due], registry)
+            scheduler.finished(outcomes)
+            print_summary(outcomes)
+            return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
+    except LockHeld as error:
+        print(f"govnews schedule: {error}", file=sys.stderr)
+        return EXIT_LOCKED
 
 
 def _day(value: str | None):
@@ -367,6 +425,16 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=("upgrade", "status"))
     db.set_defaults(func=cmd_db)
 
+    schedule = sub.add_parser("schedule", help="crawl every portal that is due (for cron/systemd), or show status")
+    schedule.add_argument("action", choices=("run", "status"))
+    schedule.add_argument("--site", help="only this portal (if due)")
+    schedule.add_argument("--archive", action="append", metavar="WARC", help="replay from WARC files (tests)")
+    schedule.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
+    schedule.add_argument("--lock", help="lock file (default: data/govnews-schedule.lock)")
+    schedule.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
+    schedule.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")
+    schedule.set_defaults(func=cmd_schedule)
+
     runs = sub.add_parser("runs", help="list recorded crawl runs and their counts")
     runs.add_argument("--json", action="store_true", help="one JSON object per run")
     runs.add_argument("--site", help="only this portal host")
@@ -377,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     sites.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
     sites.set_defaults(func=cmd_sites)
 
-    for command in (crawl, export, db, runs):
+    for command in (crawl, export, db, runs, schedule):
         command.add_argument("--db", help="SQLAlchemy database URL (default: $GOVNEWS_DB or data/govnews.sqlite3)")
     for command in (crawl,):
         command.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")

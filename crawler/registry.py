@@ -6,9 +6,11 @@ validated when loaded; a bad one stops the load with an error naming it.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -37,6 +39,33 @@ class RegistryError(ValueError):
     """A registry entry is malformed; the message names the entry and the field."""
 
 
+DEFAULT_EVERY = timedelta(days=1)  # a portal without a schedule is crawled daily
+DEFAULT_FULL_EVERY = timedelta(days=7)  # and fully re-checked weekly (edits show only on the article page)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$")
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: str, where: str = "") -> timedelta:
+    """ "30m", "6h", "1d", "2w" -> timedelta."""
+    match = _DURATION.match(str(value))
+    if not match:
+        raise RegistryError(f"{where}: not a duration {value!r} (use e.g. 30m, 6h, 1d, 1w)")
+    amount = timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    if amount < timedelta(minutes=5):
+        raise RegistryError(f"{where}: {value!r} is too often for a government portal (at least 5m)")
+    return amount
+
+
+def _schedule(raw: Any, where: str, default: tuple[timedelta, timedelta]) -> tuple[timedelta, timedelta]:
+    if raw is None:
+        return default
+    if not isinstance(raw, dict) or set(raw) - {"every", "full_every"}:
+        raise RegistryError(f"{where}: 'schedule' takes every and full_every, e.g. {{ every = \"30m\" }}")
+    every = parse_duration(raw["every"], f"{where} schedule.every") if "every" in raw else default[0]
+    full = parse_duration(raw["full_every"], f"{where} schedule.full_every") if "full_every" in raw else default[1]
+    return every, full
+
+
 @dataclass(frozen=True, slots=True)
 class Portal:
     host: str
@@ -49,6 +78,10 @@ class Portal:
     aliases: tuple[str, ...] = ()
     verified: bool = False
     verify_tls: bool = True
+    every: timedelta = DEFAULT_EVERY
+    """How often ``govnews schedule run`` crawls it (incremental)."""
+    full_every: timedelta = DEFAULT_FULL_EVERY
+    """How often the crawl is a full pass re-checking every stored article."""
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -71,7 +104,9 @@ def portal_for_url(url: str, family: str = "auto") -> Portal:
     return Portal(host=host, name=host, family=family, base_url=base)
 
 
-def _entry(raw: Any, index: int) -> Portal:
+def _entry(
+    raw: Any, index: int, default_schedule: tuple[timedelta, timedelta] = (DEFAULT_EVERY, DEFAULT_FULL_EVERY)
+) -> Portal:
     where = f"portal #{index + 1}"
     if not isinstance(raw, dict):
         raise RegistryError(f"{where}: expected a table, got {type(raw).__name__}")
@@ -118,9 +153,12 @@ def _entry(raw: Any, index: int) -> Portal:
     for flag in ("verified", "verify_tls"):
         if flag in raw and not isinstance(raw[flag], bool):
             raise RegistryError(f"{where}: '{flag}' must be true or false")
+    every, full_every = _schedule(raw.get("schedule"), where, default_schedule)
     return Portal(
         host=host,
         name=raw["name"].strip(),
+        every=every,
+        full_every=full_every,
         family=raw["family"],
         base_url=base_url,
         province=raw.get("province"),
@@ -139,9 +177,13 @@ def load_registry(path: str | Path | None = None) -> dict[str, Portal]:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise RegistryError(f"{source}: not valid TOML: {error}") from error
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict) or set(defaults) - {"schedule"}:
+        raise RegistryError(f"{source}: [defaults] takes only 'schedule'")
+    default_schedule = _schedule(defaults.get("schedule"), "[defaults]", (DEFAULT_EVERY, DEFAULT_FULL_EVERY))
     portals: dict[str, Portal] = {}
     for index, raw in enumerate(data.get("portal", [])):
-        portal = _entry(raw, index)
+        portal = _entry(raw, index, default_schedule)
         if portal.host in portals:
             raise RegistryError(f"portal #{index + 1} ({portal.host}): host listed twice")
         portals[portal.host] = portal

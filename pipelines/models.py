@@ -196,6 +196,20 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0, comment="Last value handed out.")
 
 
+class PortalSchedule(Base):
+    __tablename__ = "portal_schedule"
+    __table_args__ = {"comment": "Scheduler state per portal (govnews schedule run / status)."}
+
+    site: Mapped[str] = mapped_column(String(255), primary_key=True, comment="Portal host.")
+    last_start: Mapped[datetime | None] = mapped_column(comment="Start of the last scheduled crawl (UTC).")
+    last_success: Mapped[datetime | None] = mapped_column(comment="End of the last successful crawl (UTC).")
+    last_error: Mapped[str | None] = mapped_column(Text, comment="Why the last crawl failed, if it did.")
+    failures: Mapped[int] = mapped_column(Integer, default=0, comment="Failed crawls in a row (backoff grows).")
+    next_due: Mapped[datetime | None] = mapped_column(comment="When the next crawl is due (UTC); empty: now.")
+    next_full: Mapped[datetime | None] = mapped_column(comment="When the next full pass is due (UTC).")
+    last_run_id: Mapped[int | None] = mapped_column(Integer, comment="crawl_runs.id of the last crawl.")
+
+
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
     __table_args__ = {"comment": "One row per crawl of one portal."}
