@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.families import family_names
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "portals.toml"
+REGISTRY_FILE = "portals.toml"
 _SEED_KINDS = ("listings", "feeds", "sitemaps")
 _KNOWN_KEYS = {
     "host",
@@ -172,7 +172,9 @@ def _entry(
 
 def load_registry(path: str | Path | None = None) -> dict[str, Portal]:
     """Portals by host; raises :class:`RegistryError` on the first bad entry."""
-    source = Path(path) if path else DEFAULT_REGISTRY
+    from crawler.datafiles import data_file
+
+    source = Path(path) if path else data_file(REGISTRY_FILE)
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:

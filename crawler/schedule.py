@@ -26,7 +26,7 @@ from crawler.registry import Portal
 from pipelines.db import init_db, make_engine
 from pipelines.models import CrawlRun, PortalSchedule
 
-DEFAULT_LOCK = Path(__file__).resolve().parent.parent / "data" / "govnews-schedule.lock"
+LOCK_FILE = "govnews-schedule.lock"
 FIRST_RETRY = timedelta(minutes=15)  # after one failure; doubles with each further failure
 
 
@@ -37,7 +37,9 @@ class LockHeld(RuntimeError):
 @contextmanager
 def schedule_lock(path: str | Path | None = None) -> Iterator[None]:
     """An exclusive, non-blocking lock on a file; released when the process ends, even by kill -9."""
-    lock_path = Path(path) if path else DEFAULT_LOCK
+    from crawler.datafiles import writable_data_dir
+
+    lock_path = Path(path) if path else writable_data_dir() / LOCK_FILE
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     handle = lock_path.open("a+")
     try:

@@ -8,13 +8,18 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "govnews.sqlite3"
+DEFAULT_DB_NAME = "govnews.sqlite3"
+# The head revision of pipelines/migrations; a test keeps the two equal. Used where the
+# migration scripts are not files on disk (a zipped scrapyd egg).
+SCHEMA_REVISION = "0002"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a second writer waits this long instead of failing at once
 
 
 def database_url(explicit: str | None = None) -> str:
     """``--db`` / GOVNEWS_DB setting, else ``$GOVNEWS_DB``, else ``data/govnews.sqlite3``."""
-    return explicit or os.environ.get("GOVNEWS_DB") or f"sqlite:///{DEFAULT_DB_PATH}"
+    from crawler.datafiles import writable_data_dir
+
+    return explicit or os.environ.get("GOVNEWS_DB") or f"sqlite:///{writable_data_dir() / DEFAULT_DB_NAME}"
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -77,6 +82,26 @@ def head_revision() -> str:
 
 
 def init_db(engine: Engine) -> None:
-    """Make sure the schema is current: migrations, never ``create_all``, so every database has a revision."""
-    if current_revision(engine) != head_revision():
-        upgrade(engine)
+    """Make sure the schema is current: migrations, never a bare ``create_all``, so every database has a
+    revision. In a zipped deployment (no migration files on disk) an empty database is created at
+    ``SCHEMA_REVISION`` and stamped; an older one must be upgraded with ``govnews db upgrade`` first."""
+    if MIGRATIONS.is_dir():
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+        return
+    revision = current_revision(engine)
+    if revision == SCHEMA_REVISION:
+        return
+    from sqlalchemy import inspect, text
+
+    if revision is None and not inspect(engine).get_table_names():
+        from pipelines.models import Base
+
+        with engine.begin() as connection:
+            Base.metadata.create_all(connection)
+            connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": SCHEMA_REVISION})
+        return
+    raise RuntimeError(
+        f"database schema {revision} is not this deployment's {SCHEMA_REVISION}: run `govnews db upgrade` on it"
+    )

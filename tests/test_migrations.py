@@ -36,3 +36,22 @@ def test_cli_db_upgrade(sqlite_url):
     result = run_govnews("db", "upgrade", "--db", sqlite_url)
     assert result.returncode == 0, result.stderr
     assert head_revision() in result.stdout
+
+
+def test_schema_revision_constant_is_the_head():
+    from pipelines.db import SCHEMA_REVISION
+
+    assert head_revision() == SCHEMA_REVISION, "update pipelines.db.SCHEMA_REVISION with a new migration"
+
+
+def test_zipped_deployment_creates_and_stamps_the_current_schema(sqlite_url, monkeypatch, tmp_path):
+    """A scrapyd egg has no migration files on disk: an empty database is created at the head revision."""
+    import pipelines.db as db
+
+    monkeypatch.setattr(db, "MIGRATIONS", tmp_path / "not-there")
+    engine = make_engine(sqlite_url)
+    db.init_db(engine)
+    assert current_revision(engine) == db.SCHEMA_REVISION
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    engine.dispose()

@@ -39,7 +39,7 @@ from crawler.text.bylines import strip_by, trailing_source
 from crawler.text.normalise import clean_multiline, clean_text
 from crawler.text.vn_dates import VN_TZ, parse_vn_date
 
-PRESETS_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "presets.toml"
+PRESETS_FILE = "presets.toml"
 _SELECTOR_KEYS = ("title", "date", "lead", "body", "author", "source", "tags", "remove", "listing_links", "next_page")
 _KNOWN_KEYS = {
     *_SELECTOR_KEYS,
@@ -73,7 +73,9 @@ class PresetError(ValueError):
 @lru_cache(maxsize=4)
 def load_presets(path: str | None = None) -> dict[str, dict[str, Any]]:
     """Presets by name, ``inherit`` resolved, validated."""
-    source = Path(path) if path else PRESETS_FILE
+    from crawler.datafiles import data_file
+
+    source = Path(path) if path else data_file(PRESETS_FILE)
     raw = tomllib.loads(source.read_text(encoding="utf-8"))
     resolved: dict[str, dict[str, Any]] = {}
 
