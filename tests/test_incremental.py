@@ -89,3 +89,39 @@ def test_removed_article_kept_and_marked(history, tmp_path):
     removed = {r["url"]: r for r in read_jsonl(out)}[REMOVED]
     assert removed["removed_at"] is not None
     assert removed["title"].startswith("Hội nghị đánh giá")
+
+
+WORDPRESS = WARCS / "wordpress-xaphuchoa.tanyen.bacgiang.gov.vn"
+
+
+def _without_newest_posts(tmp_path, count: int = 2):
+    """The WordPress recording as it was before its newest posts: their pages are not in it yet."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.warcwriter import WARCWriter
+
+    truth = read_jsonl(WORDPRESS / "truth.jsonl")
+    newest = {t["url"] for t in sorted(truth, key=lambda t: t["published"])[-count:]}
+    before = tmp_path / "before.warc.gz"
+    with (WORDPRESS / "site.warc.gz").open("rb") as source, before.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for record in ArchiveIterator(source):
+            if record.rec_headers.get_header("WARC-Target-URI") not in newest:
+                writer.write_record(record)
+    return before, newest
+
+
+def test_wordpress_before_and_after(tmp_path):
+    db = f"sqlite:///{tmp_path / 'wp.db'}"
+    before, newest = _without_newest_posts(tmp_path)
+    url = "https://xaphuchoa.tanyen.bacgiang.gov.vn/"
+    for warc in (before, WORDPRESS / "site.warc.gz"):
+        result = run_govnews("crawl", url, "--archive", str(warc), "--db", db, "-q")
+        assert result.returncode == 0, result.stderr[-2000:]
+    first, second = runs(db)
+    assert first["articles"]["new"] == 24
+    assert second["articles"]["new"] == 2, "exactly the newest posts are added"
+    assert second["articles"]["unchanged"] == 0, "no stored post is fetched again"
+    assert second["requests"] < first["requests"]
+    out = tmp_path / "out.jsonl"
+    run_govnews("export", "--db", db, "-o", str(out))
+    assert {r["url"] for r in read_jsonl(out)} >= newest
