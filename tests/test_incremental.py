@@ -125,3 +125,52 @@ def test_wordpress_before_and_after(tmp_path):
     out = tmp_path / "out.jsonl"
     run_govnews("export", "--db", db, "-o", str(out))
     assert {r["url"] for r in read_jsonl(out)} >= newest
+
+
+def test_recent_articles_rechecked_with_conditional_requests(tmp_path):
+    """A recent stored article is asked for again with its validators; a 304 is not parsed."""
+    from datetime import UTC, datetime, timedelta
+
+    from mockserver import MockServer
+
+    now = datetime.now(UTC).astimezone()
+    published = (now - timedelta(days=1)).strftime("%Y-%m-%d+07%H:%M:%S")
+    article = (
+        '<html><head><meta property="article:published_time" content="' + published + '"></head><body>'
+        '<div itemscope itemtype="http://schema.org/NewsArticle"><h1 itemprop="headline">Tin mới</h1>'
+        '<div id="news-bodyhtml"><p>Nội dung tin mới của cổng thông tin.</p></div></div></body></html>'
+    ).encode()
+    home = '<html><body><a href="/news/tin-tuc/tin-moi-1.html">Tin mới</a></body></html>'.encode()
+    seen_headers: list[dict] = []
+
+    def handler(request) -> bool:
+        if request.path != "/news/tin-tuc/tin-moi-1.html":
+            return False
+        seen_headers.append(dict(request.headers))
+        if request.headers.get("If-None-Match") == '"v1"':
+            request.send_response(304)
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return True
+        request.send_response(200)
+        for name, value in (("Content-Type", "text/html; charset=utf-8"), ("ETag", '"v1"'),
+                            ("Content-Length", str(len(article)))):
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(article)
+        return True
+
+    routes = {"/": (200, [("Content-Type", "text/html")], home), "/robots.txt": (200, [], b"User-agent: *\n")}
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    with MockServer(routes, handler) as server:
+        for _ in range(2):
+            result = run_govnews("crawl", server.url("/"), "--family", "nukeviet", "--db", db, "-q", *fast)
+            assert result.returncode == 0, result.stderr[-2000:]
+    assert len(seen_headers) == 2
+    assert "If-None-Match" not in seen_headers[0]
+    assert seen_headers[1]["If-None-Match"] == '"v1"'
+    first, second = runs(db)
+    assert first["articles"]["new"] == 1
+    assert second["articles"]["not_modified"] == 1
+    assert second["articles"]["unchanged"] == 0

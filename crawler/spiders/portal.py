@@ -117,10 +117,11 @@ class PortalSpider(scrapy.Spider):
         requests = []
         for url in dict.fromkeys([self.portal.base_url, *self.portal.seed_urls("listings"), *seeds.listings]):
             requests.append(self._request(url, self.parse_listing, kind="listing"))
+        # feeds and sitemaps first: they name the newest articles and their canonical URLs
         for url in dict.fromkeys(self.portal.seed_urls("feeds") + seeds.feeds):
-            requests.append(self._request(url, self.parse_feed, kind="feed"))
+            requests.append(self._request(url, self.parse_feed, kind="feed", priority=20))
         for url in dict.fromkeys(self.portal.seed_urls("sitemaps") + seeds.sitemaps):
-            requests.append(self._request(url, self.parse_sitemap, kind="sitemap"))
+            requests.append(self._request(url, self.parse_sitemap, kind="sitemap", priority=20))
         return requests
 
     def _detect_then_discover(self, response: Response):
