@@ -28,6 +28,7 @@ AUTOTHROTTLE_ENABLED = True  # back off further when a portal slows down (never 
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_ITEMS = 4  # a page yields one article at most; Scrapy starts this many workers per response (default 100)
 COOKIES_ENABLED = False  # news pages need no session; cookies only grow request headers
 
 # --- bounds -----------------------------------------------------------------
@@ -67,7 +68,11 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 200,
     "pipelines.store.StorePipeline": 900,
 }
-ADDONS = {"crawler.archive.ReplayAddon": 0}  # --archive: answer from WARC files, no delays
+ADDONS = {
+    "crawler.archive.ReplayAddon": 0,  # --archive: answer from WARC files, no delays
+    "crawler.addons.BenchmarkAddon": 1,  # GOVNEWS_BENCH_NO_POLITENESS: benchmarks on 127.0.0.1 only
+}
+GOVNEWS_BENCH_NO_POLITENESS = False
 EXTENSIONS = {
     "crawler.archive.WarcRecorder": 100,
     "crawler.extensions.progress.Progress": 500,

@@ -15,6 +15,7 @@ import hashlib
 import re
 import struct
 import unicodedata
+from functools import lru_cache
 
 NUM_PERM = 128
 BANDS, ROWS = 32, 4  # 32 x 4 = 128; candidates from Jaccard ~0.3 up (LSH S-curve), confirmed exactly
@@ -41,11 +42,23 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+@lru_cache(maxsize=1)
+def _permutations():
+    """The seeded permutations, drawn once (datasketch draws them anew for every MinHash otherwise)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
+
+
+SCHEME = "affine32"  # datasketch's default hashing scheme, named so stored bands stay comparable
+
+
 def band_hashes(shingle_set: set[str]) -> list[int]:
     """One signed 64-bit hash per LSH band of the set's MinHash (fits SQL BIGINT)."""
     from datasketch import MinHash
 
-    minhash = MinHash(num_perm=NUM_PERM, seed=1)  # same seed = same permutations: bands comparable across runs
+    # same seed, same permutations, same scheme: bands comparable across runs and processes
+    minhash = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, permutations=_permutations())
     minhash.update_batch([s.encode("utf-8") for s in shingle_set])
     values = minhash.hashvalues
     out = []

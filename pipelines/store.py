@@ -226,7 +226,7 @@ class ArticleStore:
         if not fresh:
             connection.execute(delete(images).where(images.c.article_id == article_id))
             connection.execute(delete(attachments).where(attachments.c.article_id == article_id))
-        if item.captions:
+        if item.captions:  # executemany: one cached statement, not a VALUES list compiled per size
             connection.execute(
                 images.insert(),
                 [
@@ -244,18 +244,16 @@ class ArticleStore:
     def _urls(connection: Connection, article_id: int, item: ArticleItem) -> None:
         rows = {url_key(u): u for u in reversed([item.url, *item.other_urls])}
         connection.execute(
-            _insert(connection, U)
-            .values([{"url_key": key, "url": url, "article_id": article_id} for key, url in rows.items()])
-            .on_conflict_do_nothing(index_elements=["url_key"])
+            _insert(connection, U).on_conflict_do_nothing(index_elements=["url_key"]),
+            [{"url_key": key, "url": url, "article_id": article_id} for key, url in rows.items()],
         )
 
     @staticmethod
     def _bands(connection: Connection, article_id: int, body_text: str) -> None:
         bands = dedupe.band_hashes(dedupe.shingles(body_text))
         connection.execute(
-            _insert(connection, m.MinHashBand.__table__)
-            .values([{"article_id": article_id, "band": band} for band in dict.fromkeys(bands)])
-            .on_conflict_do_nothing()
+            _insert(connection, m.MinHashBand.__table__).on_conflict_do_nothing(),
+            [{"article_id": article_id, "band": band} for band in dict.fromkeys(bands)],
         )
 
     # -- duplicates ------------------------------------------------------------------

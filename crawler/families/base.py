@@ -146,17 +146,24 @@ def same_site(url: str, other: str) -> bool:
 
 
 def meta_content(page: Selector, *names: str) -> list[str]:
-    """``content`` of ``<meta property|name=...>`` in document order."""
-    values: list[str] = []
-    for name in names:
-        values += page.xpath(f"//meta[@property='{name}' or @name='{name}']/@content").getall()
-    return [clean_text(v) for v in values if clean_text(v)]
+    """``content`` of ``<meta property|name=...>`` in document order (one pass over the metas)."""
+    wanted = set(names)
+    values: dict[str, list[str]] = {name: [] for name in names}
+    for meta in page.root.iter("meta"):
+        key = meta.get("property") or meta.get("name")
+        if key in wanted:
+            text = clean_text(meta.get("content"))
+            if text:
+                values[key].append(text)
+    return [value for name in names for value in values[name]]
 
 
 def canonical_url(page: Selector, url: str) -> str:
     """The page's own canonical link when it stays on the same site, else the URL fetched."""
-    for href in page.xpath("//link[@rel='canonical']/@href").getall():
-        absolute = urljoin(url, href.strip())
+    for link in page.root.iter("link"):
+        if (link.get("rel") or "").strip().lower() != "canonical" or not link.get("href"):
+            continue
+        absolute = urljoin(url, link.get("href").strip())
         if absolute.startswith(("http://", "https://")) and same_site(absolute, url):
             return absolute
     return url

@@ -292,20 +292,23 @@ class NukeViet(Family):
             crumbs = [clean_text(t) for t in page.xpath(self.BREADCRUMB_NAMES + "//text()").getall()]
             crumbs = [c for c in crumbs if c]
             main = crumbs[-1:] if len(crumbs) > 2 else []
-        names = self._category_names(page, url)
+        names = self._category_names(page, url, set(aliases))
         return unique(main + [names[a] for a in aliases if a in names])
 
-    def _category_names(self, page: Selector, url: str) -> dict[str, str]:
-        """alias -> name, from the page's own links to category listings (menus, breadcrumbs)."""
+    def _category_names(self, page: Selector, url: str, aliases: set[str]) -> dict[str, str]:
+        """alias -> name for the aliases asked, from the page's own links to those category listings."""
         names: dict[str, str] = {}
-        for anchor in page.xpath("//a[@href]"):
-            href = urljoin(url, anchor.attrib["href"])
+        for anchor in page.root.iter("a"):
+            raw = anchor.get("href") or ""
+            if not any(alias in raw for alias in aliases):  # cheap filter before URL parsing
+                continue
+            href = urljoin(url, raw)
             segments = self._segments(href)
             if not segments or len(segments) != 2 or segments[0] not in self.modules:
                 continue
             if segments[1] in RESERVED_OPS or _PAGE.match(segments[1]) or "." in segments[1]:
                 continue
-            name = clean_text(anchor.attrib.get("title") or " ".join(anchor.xpath(".//text()").getall()))
+            name = clean_text(anchor.get("title") or element_text(anchor))
             if name:
                 names.setdefault(segments[1], name)
         return names

@@ -11,7 +11,7 @@ the CMS family (``crawler.families``).
 
 from __future__ import annotations
 
-import re
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,10 +32,11 @@ from crawler.registry import Portal, load_registry, portal_for_url, resolve_targ
 from crawler.text.vn_dates import parse_vn_date
 from pipelines.state import Known, KnownArticles
 
-_DIGITS = re.compile(r"\d+")
 # Discovery sources, best first: a sitemap or feed gives the canonical URL of an article.
 _RANK = {"sitemap": 0, "feed": 1, "listing": 2}
 _HINT_RANK = {"listing": 0, "feed": 1, "sitemap": 2}
+ARTICLE_WINDOW = 256  # article requests in the scheduler at once (memory stays flat on big portals)
+LOOKUP_CHUNK = 200  # article keys checked against the database per query
 
 
 class PortalSpider(scrapy.Spider):
@@ -60,6 +61,9 @@ class PortalSpider(scrapy.Spider):
         self._refs: dict[str, dict[str, int]] = {}  # article key -> {url: rank}
         self._hints: dict[str, dict[str, Any]] = {}  # article key -> what listings/feeds said of it
         self._requested: set[str] = set()
+        self._queued: set[str] = set()
+        self._pending: deque[str] = deque()  # article keys waiting for their turn
+        self._ready: deque[tuple[str, Known | None]] = deque()  # looked up, to be fetched
         self._listing_pages: dict[str, int] = {}
         self._requests = 0
 
@@ -217,8 +221,8 @@ class PortalSpider(scrapy.Spider):
         return all(url in known or (key and key in known) for url, key in zip(urls, keys, strict=True))
 
     def _follow_listing(self, url: str) -> bool:
-        """Bound pagination: at most GOVNEWS_MAX_LISTING_PAGES pages per listing shape."""
-        shape = _DIGITS.sub("N", urlsplit(url).path)
+        """Bound pagination: at most GOVNEWS_MAX_LISTING_PAGES pages per listing."""
+        shape = self.family.PAGINATION.sub("", url)  # one count per listing, all its pages together
         seen = self._listing_pages.get(shape, 0)
         if seen >= self.max_listing_pages:
             self.crawler.stats.inc_value("govnews/limit/listing_pages")
@@ -268,44 +272,55 @@ class PortalSpider(scrapy.Spider):
         Unknown articles are fetched. Known ones are not, except in a full pass, when
         published within GOVNEWS_RECHECK_DAYS, or when a sitemap's lastmod is newer than
         our last fetch; those go out as conditional requests when we hold validators.
+        Articles are fed to the scheduler a window at a time (topped up as responses
+        come back), so memory stays flat however large the portal.
         """
         if self.full and not getattr(self, "_full_seeded", False):
             self._full_seeded = True
             self._add_stored_articles()
-        pending = [key for key in self._refs if key not in self._requested]
-        if not pending:
-            return
-        known = self._known_for(pending)
-        horizon = datetime.now(UTC) - timedelta(days=self.recheck_days)
-        scheduled = 0
-        for key in pending:
-            self._requested.add(key)
-            urls = self._refs[key]
-            stored = known.get(key)
-            if stored is not None and not self.full and not self._due(key, stored, horizon):
-                self.crawler.stats.inc_value("govnews/articles/skipped_known")
-                continue
-            if not self._budget_left():
-                break
-            url = min(urls, key=lambda u: (urls[u], len(u)))
-            headers = {}
-            if stored is not None and stored.etag:
-                headers["If-None-Match"] = stored.etag
-            if stored is not None and stored.last_modified:
-                headers["If-Modified-Since"] = stored.last_modified
-            request = self._request(
-                url,
-                self.parse_article,
-                kind="article",
-                article_key=key,
-                known=stored is not None,
-                handle_httpstatus_list=[304, 404, 410],
-            )
-            request.headers.update(headers)
-            self.crawler.engine.crawl(request)
-            scheduled += 1
-        if scheduled:
+        self._pending.extend(key for key in self._refs if key not in self._requested and key not in self._queued)
+        self._queued.update(self._pending)
+        if self._top_up(ARTICLE_WINDOW):
             raise DontCloseSpider
+
+    def _top_up(self, wanted: int) -> int:
+        """Schedule up to ``wanted`` more article requests from the pending ones; how many went out."""
+        scheduled = 0
+        while scheduled < wanted and (self._ready or self._pending):
+            if not self._ready:  # look the next keys up in one query, decide for each
+                chunk = [self._pending.popleft() for _ in range(min(len(self._pending), LOOKUP_CHUNK))]
+                known = self._known_for(chunk)
+                horizon = datetime.now(UTC) - timedelta(days=self.recheck_days)
+                for key in chunk:
+                    stored = known.get(key)
+                    if stored is not None and not self.full and not self._due(key, stored, horizon):
+                        self._requested.add(key)
+                        self.crawler.stats.inc_value("govnews/articles/skipped_known")
+                    else:
+                        self._ready.append((key, stored))
+                continue
+            key, stored = self._ready.popleft()
+            self._requested.add(key)
+            if not self._budget_left():
+                self._ready.clear()
+                self._pending.clear()
+                break
+            self.crawler.engine.crawl(self._article_request(key, stored))
+            scheduled += 1
+        return scheduled
+
+    def _article_request(self, key: str, stored: Known | None) -> scrapy.Request:
+        urls = self._refs[key]
+        url = min(urls, key=lambda u: (urls[u], len(u)))
+        request = self._request(
+            url, self.parse_article, kind="article", article_key=key, known=stored is not None,
+            handle_httpstatus_list=[304, 404, 410],
+        )
+        if stored is not None and stored.etag:
+            request.headers["If-None-Match"] = stored.etag
+        if stored is not None and stored.last_modified:
+            request.headers["If-Modified-Since"] = stored.last_modified
+        return request
 
     def _known_for(self, keys: list[str]) -> dict[str, Known]:
         """Stored state of the pending articles, by article key (index lookups, in chunks)."""
@@ -343,6 +358,7 @@ class PortalSpider(scrapy.Spider):
 
     def parse_article(self, response: Response):
         assert self.family is not None
+        self._top_up(1)  # one response in, one request out: the window stays full
         key = response.meta.get("article_key")
         if response.status == 304:
             self.crawler.stats.inc_value("govnews/articles/not_modified")
@@ -383,6 +399,8 @@ class PortalSpider(scrapy.Spider):
     def _failed(self, failure) -> None:
         request = failure.request
         kind = request.meta.get("kind", "page")
+        if kind == "article":
+            self._top_up(1)
         self.crawler.stats.inc_value(f"govnews/fetch_failed/{kind}")
         self.logger.warning("could not fetch %s %s: %s", kind, request.url, failure.getErrorMessage())
 
