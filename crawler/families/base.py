@@ -8,6 +8,7 @@ Spiders only route requests; all selectors live in the family modules.
 from __future__ import annotations
 
 import enum
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from parsel import Selector
 from crawler.items import Article
 from crawler.text.blocks import iter_links
 from crawler.text.normalise import clean_text
+from crawler.text.vn_dates import parse_vn_date
 
 DOCUMENT_EXTENSIONS = (
     ".pdf",
@@ -190,3 +192,45 @@ def unique(values: Iterable[str]) -> list[str]:
 
 
 LABEL_SEPARATOR = re.compile(r"^\s*[:：]\s*")
+
+
+def json_ld_article(page: Selector) -> dict:
+    """The first Article-like JSON-LD object of the page, or ``{}``."""
+    for raw in page.xpath("//script[@type='application/ld+json']/text()").getall():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                kinds = node.get("@type")
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                if any(k in ("Article", "NewsArticle", "BlogPosting", "Report", "ReportageNewsArticle") for k in kinds):
+                    return node
+                graph = node.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(graph)
+    return {}
+
+
+def json_ld_author(ld: dict) -> str | None:
+    author = ld.get("author")
+    if isinstance(author, list) and author:
+        author = author[0]
+    if isinstance(author, dict):
+        author = author.get("name")
+    return clean_text(author) if isinstance(author, str) and clean_text(author) else None
+
+
+def first_date(values: list[str]) -> datetime | None:
+    """The first value that reads as a date (strict parser, no dateparser fallback)."""
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            moment = parse_vn_date(value, fallback=False)
+            if moment is not None:
+                return moment
+    return None

@@ -11,7 +11,6 @@ content block with the shared caption rules and kept out of the body.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -27,7 +26,10 @@ from crawler.families.base import (
     ParseError,
     canonical_url,
     document_links,
+    first_date,
     host_of,
+    json_ld_article,
+    json_ld_author,
     meta_content,
     unique,
 )
@@ -185,7 +187,7 @@ class Generic(Family):
             captions=[c.as_dict() for c in captions],
             source=source,
             source_url=source_url,
-            author=author or _ld_author(ld) or _first_text(meta_content(page, "author", "article:author")),
+            author=author or json_ld_author(ld) or _first_text(meta_content(page, "author", "article:author")),
             categories=unique(meta_content(page, "article:section") + _ld_list(ld, "articleSection")),
             tags=unique(meta_content(page, "article:tag") + _ld_list(ld, "keywords")),
             attachments=document_links(main, canonical) if main is not None else [],
@@ -210,7 +212,7 @@ class Generic(Family):
 
     @staticmethod
     def _dates(page: Selector, ld: dict) -> tuple[datetime | None, datetime | None]:
-        published = _first_date(
+        published = first_date(
             [ld.get("datePublished", "")]
             + meta_content(page, "article:published_time", "datePublished", "pubdate", "publishdate", "date")
             + page.xpath("//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']//text()").getall()
@@ -218,7 +220,7 @@ class Generic(Family):
         )
         if published is None:
             published = _visible_date(page)
-        updated = _first_date(
+        updated = first_date(
             [ld.get("dateModified", "")]
             + meta_content(page, "article:modified_time", "dateModified")
             + page.xpath("//*[@itemprop='dateModified']/@content").getall()
@@ -226,38 +228,6 @@ class Generic(Family):
         if updated is not None and published is not None and updated <= published:
             updated = None
         return published, updated
-
-
-def json_ld_article(page: Selector) -> dict:
-    """The first Article-like JSON-LD object of the page, or ``{}``."""
-    for raw in page.xpath("//script[@type='application/ld+json']/text()").getall():
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue
-        stack = [data]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, list):
-                stack.extend(node)
-            elif isinstance(node, dict):
-                kinds = node.get("@type")
-                kinds = kinds if isinstance(kinds, list) else [kinds]
-                if any(k in ("Article", "NewsArticle", "BlogPosting", "Report", "ReportageNewsArticle") for k in kinds):
-                    return node
-                graph = node.get("@graph")
-                if isinstance(graph, list):
-                    stack.extend(graph)
-    return {}
-
-
-def _ld_author(ld: dict) -> str | None:
-    author = ld.get("author")
-    if isinstance(author, list) and author:
-        author = author[0]
-    if isinstance(author, dict):
-        author = author.get("name")
-    return clean_text(author) if isinstance(author, str) and clean_text(author) else None
 
 
 def _ld_list(ld: dict, key: str) -> list[str]:
@@ -273,15 +243,6 @@ def _first_text(values: list[str]) -> str | None:
     for value in values:
         if isinstance(value, str) and clean_text(value):
             return clean_text(value)
-    return None
-
-
-def _first_date(values: list[str]) -> datetime | None:
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            moment = parse_vn_date(value, fallback=False)
-            if moment is not None:
-                return moment
     return None
 
 

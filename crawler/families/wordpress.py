@@ -15,7 +15,6 @@ and feeds showed as hints; :func:`handwritten_excerpt` keeps only a real one.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -32,7 +31,10 @@ from crawler.families.base import (
     ParseError,
     canonical_url,
     document_links,
+    first_date,
     host_of,
+    json_ld_article,
+    json_ld_author,
     meta_content,
     unique,
 )
@@ -40,7 +42,7 @@ from crawler.items import Article
 from crawler.text.blocks import element_text, find_captions, paragraphs, parse_fragment
 from crawler.text.bylines import strip_by, trailing_source
 from crawler.text.normalise import clean_multiline, clean_text
-from crawler.text.vn_dates import parse_iso, parse_vn_date
+from crawler.text.vn_dates import parse_iso
 
 _WORD = re.compile(r"\w+")
 _MORE_MARKER = re.compile(r"(\[\s*(…|\.\.\.|&hellip;)\s*\]|…|\.\.\.)\s*$")
@@ -182,17 +184,17 @@ class WordPress(Family):
             raise ParseError("no post body (.entry-content / .wp-block-post-content) on the page")
         canonical = canonical_url(page, url)
         body = body_node.root
-        ld = _json_ld(page)
+        ld = json_ld_article(page)
         captions, caption_holders = find_captions(body, canonical)
         skip = set(caption_holders) | set(e.root for e in body_node.xpath(self.FILE_BLOCKS))
         source = trailing_source(body, canonical, frozenset(skip))
         if source is not None:
             skip.add(source.element)
         text = clean_multiline("\n\n".join(paragraphs(body, skip=skip))) or None
-        published = self._time(post, self.PUBLISHED) or _first_date(
+        published = self._time(post, self.PUBLISHED) or first_date(
             meta_content(page, "article:published_time") + [ld.get("datePublished", "")]
         )
-        updated = self._time(post, self.MODIFIED) or _first_date(
+        updated = self._time(post, self.MODIFIED) or first_date(
             meta_content(page, "article:modified_time") + [ld.get("dateModified", "")]
         )
         if updated is not None and published is not None and updated <= published:
@@ -246,12 +248,7 @@ class WordPress(Family):
                 name = strip_by(element_text(node.root))
                 if name and len(name) <= 80:
                     return name
-        author = ld.get("author")
-        if isinstance(author, list) and author:
-            author = author[0]
-        if isinstance(author, dict) and clean_text(author.get("name")):
-            return clean_text(author.get("name"))
-        return clean_text(hints.get("author")) or None
+        return json_ld_author(ld) or clean_text(hints.get("author")) or None
 
 
 def excerpt_hint(holder: etree._Element) -> dict[str, Any]:
@@ -289,35 +286,6 @@ def handwritten_excerpt(hints: Mapping[str, Any], body_text: str) -> str | None:
     if is_prefix and (hints.get("excerpt_more") or len(words) == len(body_words)):
         return None
     return excerpt
-
-
-def _json_ld(page: Selector) -> dict:
-    """The first Article-like JSON-LD object (SEO plugins emit one; core emits none)."""
-    for raw in page.xpath("//script[@type='application/ld+json']/text()").getall():
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue
-        stack = [data]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, list):
-                stack.extend(node)
-            elif isinstance(node, dict):
-                kind = node.get("@type")
-                kinds = kind if isinstance(kind, list) else [kind]
-                if any(k in ("Article", "NewsArticle", "BlogPosting", "Report") for k in kinds):
-                    return node
-                stack.extend(node.get("@graph", []) if isinstance(node.get("@graph"), list) else [])
-    return {}
-
-
-def _first_date(values: list[str]) -> datetime | None:
-    for value in values:
-        moment = parse_vn_date(value, fallback=False) if value else None
-        if moment is not None:
-            return moment
-    return None
 
 
 def _post_id(page: Selector) -> str | None:

@@ -313,7 +313,11 @@ class PortalSpider(scrapy.Spider):
         urls = self._refs[key]
         url = min(urls, key=lambda u: (urls[u], len(u)))
         request = self._request(
-            url, self.parse_article, kind="article", article_key=key, known=stored is not None,
+            url,
+            self.parse_article,
+            kind="article",
+            article_key=key,
+            known=stored is not None,
             handle_httpstatus_list=[304, 404, 410],
         )
         if stored is not None and stored.etag:
