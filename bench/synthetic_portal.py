@@ -142,9 +142,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     template()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args.articles))
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args.articles))  # port 0: any free one
     server.daemon_threads = True
-    print(f"synthetic portal: {args.articles} articles on http://127.0.0.1:{args.port}/", flush=True)
+    port = server.server_address[1]
+    print(f"synthetic portal: {args.articles} articles on http://127.0.0.1:{port}/", flush=True)
     server.serve_forever()
 
 

@@ -17,5 +17,6 @@ class BenchmarkAddon:
             ("AUTOTHROTTLE_ENABLED", False),
             ("CONCURRENT_REQUESTS_PER_DOMAIN", 16),
             ("LOG_LEVEL", "WARNING"),
+            ("GOVNEWS_ALLOW_PRIVATE_HOSTS", ["127.0.0.1"]),
         ):
             settings.set(name, value, priority=self.PRIORITY)

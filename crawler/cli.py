@@ -74,6 +74,8 @@ def run_crawls(settings, jobs: list[tuple[str, Any, bool]], registry, family: st
         reached = any(stats.get(f"govnews/discovery/{kind}") for kind in ("pages", "feeds", "sitemaps"))
         if not reached and reason == "finished":
             reason = "portal unreachable (no listing, feed or sitemap could be read)"
+        if reason == "finished" and stats.get("govnews/health/failed"):
+            reason = f"health check failed: {stats['govnews/health/failed']}"
         ok = reason == "finished" and not stats.get("govnews/deadletter")
         outcomes.append(CrawlOutcome(portal, stats, reason, ok))
     return outcomes

@@ -57,10 +57,18 @@ DOWNLOAD_VERIFY_CERTIFICATES = True  # per-portal opt-out: verify_tls = false in
 REFERRER_POLICY = "no-referrer"  # do not tell one portal what else we crawl
 
 DOWNLOADER_MIDDLEWARES = {
+    # robots.txt fails closed (5xx/429/timeout defers the host) and its Crawl-delay is honoured
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.FailClosedRobotsTxtMiddleware": 100,
+    # never private/loopback/link-local addresses, whatever a link or a redirect says
+    "crawler.middlewares.PublicAddressesOnlyMiddleware": 110,
+    # Crawl-delay and Retry-After, per host; sees 429/503 before the retry middleware (550)
+    "crawler.middlewares.PolitenessMiddleware": 560,
     # a 404 page's "back to the home page" refresh must not hide the 404
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.SuccessOnlyMetaRefreshMiddleware": 580,
 }
+GOVNEWS_ALLOW_PRIVATE_HOSTS = []  # hosts exempt from the private-address check (local test servers only)
 
 # --- pipeline and storage ---------------------------------------------------
 ITEM_PIPELINES = {
@@ -76,10 +84,14 @@ GOVNEWS_BENCH_NO_POLITENESS = False
 EXTENSIONS = {
     "crawler.archive.WarcRecorder": 100,
     "crawler.extensions.progress.Progress": 500,
+    "crawler.extensions.health.HealthChecks": 550,  # before CrawlRuns, which stores its verdict
     "crawler.extensions.runs.CrawlRuns": 600,
 }
 GOVNEWS_DB = None  # SQLAlchemy URL; None: $GOVNEWS_DB, else sqlite:///data/govnews.sqlite3
 GOVNEWS_STORE_BATCH = 50  # items per transaction
+GOVNEWS_HEALTH_MIN_DATE_COVERAGE = 0.95  # share of this run's articles with a published date
+GOVNEWS_HEALTH_MAX_ERRORS = 20  # failed fetches, dropped items and logged errors per portal run
+GOVNEWS_HEALTH_MAX_PARSE_FAILURES = 0.05  # share of article pages the parser could not read
 GOVNEWS_ARCHIVES = []  # WARC files to replay instead of the network (see --archive)
 GOVNEWS_RECORD = None  # WARC file to record every response into (see --record)
 GOVNEWS_REGISTRY = None  # path of portals.toml; None: data/portals.toml of the checkout

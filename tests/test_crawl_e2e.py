@@ -15,7 +15,16 @@ from pipelines import models as m
 
 NUKEVIET = WARCS / "nukeviet-khxhnvnghean"
 WORDPRESS = WARCS / "wordpress-xaphuchoa.tanyen.bacgiang.gov.vn"
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+FAST = [
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+    "-s",
+    "GOVNEWS_ALLOW_PRIVATE_HOSTS=127.0.0.1",
+]
 
 
 @pytest.fixture(scope="module")

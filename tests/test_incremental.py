@@ -153,8 +153,11 @@ def test_recent_articles_rechecked_with_conditional_requests(tmp_path):
             request.end_headers()
             return True
         request.send_response(200)
-        for name, value in (("Content-Type", "text/html; charset=utf-8"), ("ETag", '"v1"'),
-                            ("Content-Length", str(len(article)))):
+        for name, value in (
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("ETag", '"v1"'),
+            ("Content-Length", str(len(article))),
+        ):
             request.send_header(name, value)
         request.end_headers()
         request.wfile.write(article)
@@ -162,7 +165,7 @@ def test_recent_articles_rechecked_with_conditional_requests(tmp_path):
 
     routes = {"/": (200, [("Content-Type", "text/html")], home), "/robots.txt": (200, [], b"User-agent: *\n")}
     db = f"sqlite:///{tmp_path / 'c.db'}"
-    fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "GOVNEWS_ALLOW_PRIVATE_HOSTS=127.0.0.1"]
     with MockServer(routes, handler) as server:
         for _ in range(2):
             result = run_govnews("crawl", server.url("/"), "--family", "nukeviet", "--db", db, "-q", *fast)

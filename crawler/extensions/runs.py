@@ -37,6 +37,7 @@ def summarise(stats: dict) -> dict:
         },
         "dropped": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("govnews/dropped/")},
         "parse_failed": stats.get("govnews/parse_failed", 0),
+        "health": stats.get("govnews/health/failed") or "ok",
         "errors": error_count(stats),
     }
 

@@ -393,6 +393,15 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("govnews/parse_failed")
             self.logger.error("parse failed for %s: %s", response.url, error)
             return
+        except Exception:  # a parser bug or a page beyond its limits: counted and logged, the crawl goes on
+            self.crawler.stats.inc_value("govnews/parse_failed")
+            self.logger.exception("parser error on %s", response.url)
+            return
+        stats = self.crawler.stats
+        stats.inc_value("govnews/fields/articles")
+        for field in ("title", "published", "body_text"):  # field coverage, for the health checks
+            if getattr(article, field):
+                stats.inc_value(f"govnews/fields/{field}")
         article.http_etag = _header(response, b"ETag")
         article.http_last_modified = _header(response, b"Last-Modified")
         for warning in article.warnings:

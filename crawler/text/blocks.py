@@ -111,31 +111,57 @@ def tag_of(element: etree._Element) -> str:
 def element_text(element: etree._Element) -> str:
     """Visible text of one element (scripts and media left out), folded to one line."""
     parts: list[str] = [element.text or ""]
-    for child in element:
-        _inline_text(child, parts, frozenset())
-        parts.append(child.tail or "")
+    # an explicit stack, not recursion: hostile pages nest thousands of levels deep
+    stack: list[tuple[etree._Element, bool]] = [(child, True) for child in reversed(element)]
+    while stack:
+        node, entering = stack.pop()
+        if not entering:
+            parts.append(node.tail or "")
+            continue
+        tag = tag_of(node)
+        if not tag or tag in SKIP_TAGS:
+            parts.append(node.tail or "")
+            continue
+        if tag == "br":
+            parts.append(" ")
+        parts.append(node.text or "")
+        stack.append((node, False))
+        stack.extend((child, True) for child in reversed(node))
     return clean_text("".join(parts))
-
-
-def _inline_text(element: etree._Element, parts: list[str], skip: frozenset) -> None:
-    tag = tag_of(element)
-    if tag in SKIP_TAGS or element in skip or not tag:
-        return
-    if tag == "br":
-        parts.append(" ")
-    if element.text:
-        parts.append(element.text)
-    for child in element:
-        _inline_text(child, parts, skip)
-        if child.tail:
-            parts.append(child.tail)
 
 
 def paragraphs(body: etree._Element, skip: Iterable[etree._Element] = ()) -> list[str]:
     """Reader paragraphs of ``body``; elements in ``skip`` (captions, bylines) are left out."""
+    skipped = frozenset(skip)
     out: list[str] = []
-    buffer: list[str] = []
-    _walk(body, out, buffer, frozenset(skip), top=True)
+    buffer: list[str] = [body.text or ""]
+    stack: list[tuple[etree._Element, bool]] = [(child, True) for child in reversed(body)]
+    while stack:  # iterative walk: no recursion limit on deeply nested markup
+        node, entering = stack.pop()
+        tag = tag_of(node)
+        if not entering:
+            if tag in BLOCK_TAGS:
+                _flush(out, buffer)
+            buffer.append(node.tail or "")
+            continue
+        if not tag or tag in SKIP_TAGS or node in skipped:
+            buffer.append(node.tail or "")
+            continue
+        if tag == "tr":
+            _flush(out, buffer)
+            cells = [element_text(cell) for cell in node if tag_of(cell) in ("td", "th") and cell not in skipped]
+            cells = [c for c in cells if c]
+            if cells:
+                out.append(" | ".join(cells))
+            buffer.append(node.tail or "")
+            continue
+        if tag in BLOCK_TAGS:
+            _flush(out, buffer)
+        elif tag == "br":
+            buffer.append(" ")
+        buffer.append(node.text or "")
+        stack.append((node, False))
+        stack.extend((child, True) for child in reversed(node))
     _flush(out, buffer)
     return out
 
@@ -145,32 +171,6 @@ def _flush(out: list[str], buffer: list[str]) -> None:
     buffer.clear()
     if text:
         out.append(text)
-
-
-def _walk(element: etree._Element, out: list[str], buffer: list[str], skip: frozenset, top: bool = False) -> None:
-    tag = tag_of(element)
-    if not tag or tag in SKIP_TAGS or element in skip:
-        return
-    if tag == "tr":
-        _flush(out, buffer)
-        cells = [element_text(cell) for cell in element if tag_of(cell) in ("td", "th") and cell not in skip]
-        cells = [c for c in cells if c]
-        if cells:
-            out.append(" | ".join(cells))
-        return
-    block = tag in BLOCK_TAGS and not top
-    if block:
-        _flush(out, buffer)
-    elif tag == "br":
-        buffer.append(" ")
-    if element.text:
-        buffer.append(element.text)
-    for child in element:
-        _walk(child, out, buffer, skip)
-        if child.tail:
-            buffer.append(child.tail)
-    if block:
-        _flush(out, buffer)
 
 
 def parse_fragment(markup: str) -> etree._Element:
