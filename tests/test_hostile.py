@@ -290,3 +290,57 @@ def test_hostile_xml_deep_nesting_and_nul_bytes(tmp_path):
     assert "\x00" not in body
     assert body.startswith("Đoạn một.")
     assert "root:" not in json.dumps(stored)
+
+
+def test_missing_and_wrong_charset_declarations(tmp_path):
+    routes = site("khong-khai-14.html", "khai-sai-15.html")
+    plain = article("Không khai báo bảng mã").replace(b'<meta charset="utf-8">', b"")
+    routes["/news/tin/khong-khai-14.html"] = (200, [("Content-Type", "text/html")], plain)
+    wrong = article("Khai báo sai bảng mã").replace(b'<meta charset="utf-8">', b'<meta charset="iso-8859-1">')
+    routes["/news/tin/khai-sai-15.html"] = (200, [("Content-Type", "text/html; charset=iso-8859-1")], wrong)
+    with MockServer(routes) as server:
+        _, stored, _ = crawl(server, tmp_path)
+    assert "Không khai báo bảng mã" in stored, list(stored)
+    assert "Khai báo sai bảng mã" in stored, list(stored)
+
+
+def test_every_loop_is_bounded(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "synthetic_portal.py"), "--articles", "400", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    url = server.stdout.readline().rsplit(" on ", 1)[1].strip()
+    try:
+        db = f"sqlite:///{tmp_path / 'b.db'}"
+        result = run_govnews(
+            "crawl",
+            url,
+            "--family",
+            "nukeviet",
+            "--db",
+            db,
+            *FAST,
+            "-s",
+            "GOVNEWS_MAX_LISTING_PAGES=1",
+            "-s",
+            "GOVNEWS_MAX_REQUESTS=40",
+            "-s",
+            "GOVNEWS_MAX_LINKS_PER_PAGE=15",
+        )
+    finally:
+        server.terminate()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "b.db") as connection:
+        stats = json.loads(connection.execute("SELECT stats FROM crawl_runs").fetchone()[0])["scrapy"]
+    assert stats["downloader/request_count"] <= 40 + 1, "requests per portal per run (robots.txt aside)"
+    assert stats["govnews/limit/requests"] > 0
+    assert stats["govnews/limit/listing_pages"] > 0, "pages per listing"
+    assert stats["govnews/limit/links_per_page"] > 0, "links read per page"
+    assert result.returncode in (0, 1)
