@@ -191,8 +191,6 @@ def unique(values: Iterable[str]) -> list[str]:
     return list(out.values())
 
 
-LABEL_SEPARATOR = re.compile(r"^\s*[:：]\s*")
-
 
 def json_ld_article(page: Selector) -> dict:
     """The first Article-like JSON-LD object of the page, or ``{}``."""

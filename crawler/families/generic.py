@@ -35,12 +35,12 @@ from crawler.families.base import (
 )
 from crawler.items import Article
 from crawler.text.blocks import element_text, find_captions, paragraphs
+from crawler.text.bylines import SOURCE_LINE
 from crawler.text.normalise import clean_multiline, clean_text
 from crawler.text.vn_dates import parse_vn_date
 
 _SHORT_BODY = 1000  # characters: below this, precision mode may have dropped the article
 _MIN_ARTICLE_CHARS = 200  # less body text than this is not an article (a listing, a contact page)
-_SOURCE_LINE = re.compile(r"^\(?\s*(?:Nguồn(?:\s+tin)?)\s*[:：]\s*(?P<name>.+?)\s*\)?\s*\.?$", re.IGNORECASE)
 _AUTHOR_LINE = re.compile(r"^\s*(?:Tác giả|Người viết|Bài và ảnh|Bài, ảnh)\s*[:：]\s*(?P<name>.{2,80})$", re.IGNORECASE)
 _ARTICLE_PATH = re.compile(
     r"(?:-\d{3,}(?:\.\w{2,5})?/?$"  # slug-12345(.html)
@@ -154,7 +154,7 @@ class Generic(Family):
             paragraphs = [clean_text(line) for line in self._trafilatura_text(html, canonical).splitlines()]
         paragraphs = [p for p in paragraphs if p and p not in caption_texts]
         source = source_url = author = None
-        if paragraphs and (match := _SOURCE_LINE.match(paragraphs[-1])):
+        if paragraphs and (match := SOURCE_LINE.match(paragraphs[-1])):
             source = match.group("name").strip(" ()")
             paragraphs.pop()
             if main is not None:

@@ -17,6 +17,8 @@ from lxml import etree
 from crawler.text.blocks import BLOCK_TAGS, element_text, tag_of
 
 _SOURCE = re.compile(r"^\(?\s*(?:Nguồn(?:\s+tin)?|Theo)\s*[:：]\s*(?P<name>.+?)\s*\)?\s*\.?$", re.IGNORECASE)
+SOURCE_LINE = re.compile(r"^\(?\s*Nguồn(?:\s+tin)?\s*[:：]\s*(?P<name>.+?)\s*\)?\s*\.?$", re.IGNORECASE)
+"""A paragraph that is only a "Nguồn: …" / "(Nguồn tin: …)" line."""
 _BY_PREFIX = re.compile(r"^\s*(?:By|Bởi|Tác giả|Người viết|Viết bởi|Posted by)\s*[:：]?\s+", re.IGNORECASE)
 _MAX_SOURCE_LINE = 300  # characters; longer is a paragraph that happens to start with "Theo"
 
