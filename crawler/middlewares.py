@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import logging
+import socket
+import time
+from email.utils import parsedate_to_datetime
+
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.httpobj import urlparse_cached
 
 
 class SuccessOnlyMetaRefreshMiddleware(MetaRefreshMiddleware):
@@ -18,17 +28,6 @@ class SuccessOnlyMetaRefreshMiddleware(MetaRefreshMiddleware):
             return response
         return super().process_response(request, response)
 
-
-import asyncio  # noqa: E402 - the middlewares below
-import ipaddress  # noqa: E402
-import logging  # noqa: E402
-import socket  # noqa: E402
-import time  # noqa: E402
-from email.utils import parsedate_to_datetime  # noqa: E402
-
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware  # noqa: E402
-from scrapy.exceptions import IgnoreRequest  # noqa: E402
-from scrapy.utils.httpobj import urlparse_cached  # noqa: E402
 
 logger = logging.getLogger(__name__)
 MAX_CRAWL_DELAY = 60.0  # seconds; a robots.txt asking for more is honoured at this rate and logged

@@ -51,8 +51,16 @@ class KnownArticles:
 
     @staticmethod
     def _row(article: m.Article) -> Known:
-        return Known(article.id, article.url, article.source_key, article.published, article.last_seen,
-                     article.http_etag, article.http_last_modified, article.removed_at is not None)
+        return Known(
+            article.id,
+            article.url,
+            article.source_key,
+            article.published,
+            article.last_seen,
+            article.http_etag,
+            article.http_last_modified,
+            article.removed_at is not None,
+        )
 
     def lookup(self, urls: Iterable[str], source_keys: Iterable[str] = ()) -> dict[str, Known]:
         """Known articles by the URLs (and platform ids) given: ``{url or source key: Known}``."""

@@ -100,7 +100,8 @@ class ArticleStore:
                 if article_id is None:
                     continue
                 result = connection.execute(
-                    update(A).where(A.c.id == article_id, A.c.removed_at.is_(None))
+                    update(A)
+                    .where(A.c.id == article_id, A.c.removed_at.is_(None))
                     .values(removed_at=item.found_at, change_seq=seq)
                 )
                 marked += result.rowcount
@@ -179,8 +180,12 @@ class ArticleStore:
         self._urls(connection, article_id, item)
         if existing["content_hash"] == digest:
             merged = list(dict.fromkeys([*(existing["categories"] or []), *item.categories]))
-            changes = {"last_seen": item.fetched_at or now, "removed_at": None, "http_etag": item.http_etag,
-                       "http_last_modified": item.http_last_modified}
+            changes = {
+                "last_seen": item.fetched_at or now,
+                "removed_at": None,
+                "http_etag": item.http_etag,
+                "http_last_modified": item.http_last_modified,
+            }
             if merged != (existing["categories"] or []):
                 changes.update(categories=merged, change_seq=seq)
             if existing["removed_at"] is not None:

@@ -191,7 +191,6 @@ def unique(values: Iterable[str]) -> list[str]:
     return list(out.values())
 
 
-
 def json_ld_article(page: Selector) -> dict:
     """The first Article-like JSON-LD object of the page, or ``{}``."""
     for raw in page.xpath("//script[@type='application/ld+json']/text()").getall():
