@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -22,8 +23,19 @@ def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get("GOVNEWS_DB") or f"sqlite:///{writable_data_dir() / DEFAULT_DB_NAME}"
 
 
+_ENGINES: dict[str, Engine] = {}
+_CURRENT: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines whose schema init_db has checked
+
+
 def make_engine(url: str | None = None) -> Engine:
+    """The process's engine for ``url``: the spider, the store and the run recorder share one pool."""
     url = database_url(url)
+    if url not in _ENGINES:
+        _ENGINES[url] = _create(url)
+    return _ENGINES[url]
+
+
+def _create(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -84,7 +96,15 @@ def head_revision() -> str:
 def init_db(engine: Engine) -> None:
     """Make sure the schema is current: migrations, never a bare ``create_all``, so every database has a
     revision. In a zipped deployment (no migration files on disk) an empty database is created at
-    ``SCHEMA_REVISION`` and stamped; an older one must be upgraded with ``govnews db upgrade`` first."""
+    ``SCHEMA_REVISION`` and stamped; an older one must be upgraded with ``govnews db upgrade`` first.
+    Checked once per engine and process."""
+    if engine in _CURRENT:
+        return
+    _ensure_schema(engine)
+    _CURRENT.add(engine)
+
+
+def _ensure_schema(engine: Engine) -> None:
     if MIGRATIONS.is_dir():
         if current_revision(engine) != head_revision():
             upgrade(engine)

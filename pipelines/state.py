@@ -95,6 +95,3 @@ class KnownArticles:
                 select(m.Article).where(m.Article.site_id == site_id).execution_options(yield_per=1000)
             ):
                 yield self._row(article)
-
-    def close(self) -> None:
-        self.engine.dispose()

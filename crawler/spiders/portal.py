@@ -73,15 +73,10 @@ class PortalSpider(scrapy.Spider):
         spider._configure(crawler.settings)
         crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(spider._spider_closed, signal=signals.spider_closed)
         return spider
 
     def _spider_opened(self, spider=None) -> None:
         self.crawler.stats.set_value("govnews/mode", "full" if self.full else "incremental")
-
-    def _spider_closed(self, spider=None, reason=None) -> None:
-        if self.known is not None:
-            self.known.close()
 
     def _configure(self, settings) -> None:
         registry = load_registry(settings.get("GOVNEWS_REGISTRY"))
