@@ -75,14 +75,14 @@ class ArticleStore:
         with self.engine.begin() as connection:
             seq = self._next_seq(connection)
             sites = self._sites(connection, {item.site: item.family for item in batch}, now)
-            touched: list[int] = []
+            touched: dict[int, set[str]] = {}  # article id -> its body's shingles, computed once
             for item in batch:
                 article_id, outcome = self._upsert(connection, item, sites[item.site], now, seq)
                 counts[outcome] += 1
                 if outcome != "unchanged":
-                    touched.append(article_id)
-            for article_id in touched:
-                if self._link_duplicates(connection, article_id, seq):
+                    touched[article_id] = dedupe.shingles(item.body_text or "")
+            for article_id, shingles in touched.items():
+                if self._link_duplicates(connection, article_id, shingles, seq):
                     counts["duplicate"] += 1
         for name, value in counts.items():  # only once the transaction is committed
             self.counts[name] += value
@@ -172,7 +172,6 @@ class ArticleStore:
             ).scalar()
             if inserted is not None:
                 self._children(connection, inserted, item, fresh=True)
-                self._bands(connection, inserted, item.body_text or "")
                 self._urls(connection, inserted, item)
                 return inserted, "new"
             existing = dict(connection.execute(select(A).where(A.c.url == item.url)).mappings().one())  # a race
@@ -222,7 +221,6 @@ class ArticleStore:
         self._children(connection, article_id, item, fresh=False)
         if existing["body_hash"] != values["body_hash"]:
             connection.execute(delete(m.MinHashBand.__table__).where(m.MinHashBand.article_id == article_id))
-            self._bands(connection, article_id, item.body_text or "")
         return article_id, "updated"
 
     @staticmethod
@@ -254,18 +252,19 @@ class ArticleStore:
         )
 
     @staticmethod
-    def _bands(connection: Connection, article_id: int, body_text: str) -> None:
-        bands = dedupe.band_hashes(dedupe.shingles(body_text))
+    def _bands(connection: Connection, article_id: int, shingles: set[str]) -> None:
+        """The article's LSH bands (ON CONFLICT: an unchanged body keeps the bands it has)."""
+        bands = dedupe.band_hashes(shingles)
         connection.execute(
             _insert(connection, m.MinHashBand.__table__).on_conflict_do_nothing(),
             [{"article_id": article_id, "band": band} for band in dict.fromkeys(bands)],
         )
 
     # -- duplicates ------------------------------------------------------------------
-    def _link_duplicates(self, connection: Connection, article_id: int, seq: int) -> bool:
+    def _link_duplicates(self, connection: Connection, article_id: int, mine: set[str], seq: int) -> bool:
         """Link the article and its copies to the earliest published one; True when it is a copy."""
-        row = connection.execute(select(A.c.id, A.c.body_hash, A.c.body_text).where(A.c.id == article_id)).one()
-        mine = dedupe.shingles(row.body_text)
+        self._bands(connection, article_id, mine)
+        row = connection.execute(select(A.c.id, A.c.body_hash).where(A.c.id == article_id)).one()
         similar: dict[int, float] = {article_id: 1.0}
         for other in connection.execute(select(A.c.id).where(A.c.body_hash == row.body_hash, A.c.id != article_id)):
             similar[other.id] = 1.0
