@@ -12,7 +12,27 @@ from email.utils import parsedate_to_datetime
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import TextResponse
 from scrapy.utils.httpobj import urlparse_cached
+
+_WESTERN = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252", "windows-1252", "ascii", "us-ascii"}
+
+
+class MislabelledUtf8Middleware:
+    """A page *declared* Western-European but really UTF-8 is read as UTF-8, for every callback.
+
+    Vietnamese cannot be written in Latin-1 or Windows-1252, so such a declaration on a body
+    that is valid, non-ASCII UTF-8 is a server misconfiguration, not the page's encoding.
+    """
+
+    def process_response(self, request, response):
+        if not isinstance(response, TextResponse) or (response.encoding or "").lower() not in _WESTERN:
+            return response
+        try:
+            text = response.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return response
+        return response if text.isascii() else response.replace(encoding="utf-8")
 
 
 class SuccessOnlyMetaRefreshMiddleware(MetaRefreshMiddleware):

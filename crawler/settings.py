@@ -64,6 +64,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PublicAddressesOnlyMiddleware": 110,
     # Crawl-delay and Retry-After, per host; sees 429/503 before the retry middleware (550)
     "crawler.middlewares.PolitenessMiddleware": 560,
+    # UTF-8 served under a Latin-1 label (after decompression at 590, before parsing)
+    "crawler.middlewares.MislabelledUtf8Middleware": 585,
     # a 404 page's "back to the home page" refresh must not hide the 404
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.SuccessOnlyMetaRefreshMiddleware": 580,

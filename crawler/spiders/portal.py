@@ -377,7 +377,7 @@ class PortalSpider(scrapy.Spider):
         others = list(self._refs.get(key, {})) + list(response.meta.get("redirect_urls", []))
         try:
             article = self.family.parse_article(
-                page_text(response),
+                response.text,
                 response.url,
                 other_urls=[u for u in others if u != response.url],
                 fetched_at=datetime.now(UTC),
@@ -416,22 +416,3 @@ class PortalSpider(scrapy.Spider):
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1")[:500] if value else None
-
-
-_WESTERN = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252", "windows-1252", "ascii", "us-ascii"}
-
-
-def page_text(response: TextResponse) -> str:
-    """The page's text; a page *declared* Western-European but really UTF-8 is read as UTF-8.
-
-    Vietnamese cannot be written in Latin-1 or Windows-1252, so such a declaration on a
-    body that is valid, non-ASCII UTF-8 is a server misconfiguration, not the encoding.
-    """
-    if (response.encoding or "").lower() in _WESTERN:
-        try:
-            text = response.body.decode("utf-8")
-        except UnicodeDecodeError:
-            return response.text
-        if not text.isascii():
-            return text
-    return response.text
