@@ -66,6 +66,7 @@ _ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
 }
+_EXTRA_FIELDS = ("duplicate_similarity", "removed_at", "version", "change_seq")  # exported beside EXPORT_FIELDS
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -176,9 +177,6 @@ def write_parquet(records: Iterator[dict], path: str) -> int:
     columns["captions"] = [json.dumps(value, ensure_ascii=False) for value in columns["captions"]]
     pq.write_table(pa.table(columns), path)
     return len(rows)
-
-
-_EXTRA_FIELDS = ("duplicate_similarity", "removed_at", "version", "change_seq")
 
 
 def _cell(value) -> str:
