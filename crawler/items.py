@@ -47,6 +47,8 @@ class Article:
     http_last_modified: str | None = None
     warnings: list[str] = field(default_factory=list)
     """What the parser could not read (e.g. an impossible date), for the crawl stats."""
+    degraded: bool = False
+    """The family's containers were missing: the body came from the generic extractor (counted)."""
 
 
 @dataclass(slots=True, kw_only=True)

@@ -48,6 +48,7 @@ GOVNEWS_MAX_LISTING_PAGES = 1000  # pages followed per listing (category) in one
 GOVNEWS_MAX_LINKS_PER_PAGE = 2000  # links read from one page
 GOVNEWS_MAX_REQUESTS = 100_000  # requests per portal per run
 GOVNEWS_RECHECK_DAYS = 7  # incremental crawls re-check stored articles published this recently
+GOVNEWS_PROBE_BUDGET = 100  # pages of unknown kind fetched per portal run so that they say what they are
 
 # --- safety -----------------------------------------------------------------
 # Only http(s): a crafted file:// or data: link must not read local files.

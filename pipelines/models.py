@@ -221,3 +221,22 @@ class CrawlRun(Base):
     finish_reason: Mapped[str | None] = mapped_column(String(100), comment="Scrapy finish reason.")
     mode: Mapped[str] = mapped_column(String(20), default="full", comment="incremental or full.")
     stats: Mapped[dict] = mapped_column(JSON, default=dict, comment="Counters: requests, items, errors (JSON).")
+
+
+class SiteProfileRow(Base):
+    __tablename__ = "site_profiles"
+    __table_args__ = {"comment": "What govnews learned of each portal's shape (crawler.profile.SiteProfile)."}
+
+    site: Mapped[str] = mapped_column(String(255), primary_key=True, comment="Portal host.")
+    family: Mapped[str] = mapped_column(String(50), comment="CMS family detected or configured.")
+    fingerprint: Mapped[str] = mapped_column(
+        String(32), comment="Hash of the profile's shape (family, facts, URL shapes): changes = the site changed."
+    )
+    profile: Mapped[dict] = mapped_column(
+        JSON, comment="The profile (JSON): family facts, feeds, sitemaps, URL shapes, evidence."
+    )
+    learned_at: Mapped[datetime] = mapped_column(comment="When a crawl last confirmed the profile (UTC).")
+    changed_at: Mapped[datetime] = mapped_column(comment="When the profile's shape last changed (UTC).")
+    previous: Mapped[dict | None] = mapped_column(
+        JSON, comment="The profile it replaced at the last change of shape (JSON), for review."
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.families.base import Family, PageKind, ParseError
+from crawler.families.base import Family, NotAnArticle, PageKind, ParseError
 from crawler.families.generic import Generic
 from crawler.families.nukeviet import NukeViet
 from crawler.families.wordpress import WordPress
@@ -28,4 +28,4 @@ def get_family(name: str, options: dict | None = None) -> Family:
     raise KeyError(f"unknown CMS family {name!r} (known: {family_names()})")
 
 
-__all__ = ["FAMILIES", "Family", "PageKind", "ParseError", "family_names", "get_family"]
+__all__ = ["FAMILIES", "Family", "NotAnArticle", "PageKind", "ParseError", "family_names", "get_family"]

@@ -46,10 +46,16 @@ class PageKind(enum.Enum):
     FEED = "feed"
     SITEMAP = "sitemap"
     OTHER = "other"
+    UNKNOWN = "unknown"
+    """The family's URL rules cannot place it: learned URL shapes, then the page itself, decide."""
 
 
 class ParseError(Exception):
     """The page is not an article this parser can read (e.g. the body selector found nothing)."""
+
+
+class NotAnArticle(ParseError):
+    """The page says of itself that it is no article (a static page, a listing): skipped, not a failure."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,16 @@ class Link:
     url: str
     kind: PageKind
     hints: Mapping[str, Any] = field(default_factory=dict)
+    certain: bool = False
+    """The page's own markup says what the link is (a post entry of an archive), not only its URL."""
+
+
+@dataclass(slots=True)
+class ApiResult:
+    """What one page of a platform API gave: article URLs with hints, and further API pages."""
+
+    articles: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    more: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -96,7 +112,32 @@ class Family:
         return None
 
     def learn(self, page: Selector, url: str) -> None:  # noqa: B027 - optional hook
-        """Let the family learn site facts from a discovery page (e.g. its news modules)."""
+        """Let the family learn site facts from any page it fetched (e.g. its news modules)."""
+
+    def learn_sitemap(self, sitemap_url: str, entries: list[Any]) -> None:  # noqa: B027 - optional hook
+        """Let the family learn from a sitemap (index or URL set) before its entries are classified."""
+
+    def learn_feed(self, feed_url: str, entries: list[Any]) -> None:  # noqa: B027 - optional hook
+        """Let the family learn from a feed's entries (they are articles) before they are classified."""
+
+    def page_kind(self, page: Selector, url: str) -> PageKind | None:
+        """What a fetched page says it is (its own markup), or ``None`` when it does not say."""
+        return None
+
+    def api_seeds(self, base_url: str) -> list[str]:
+        """Platform API endpoints to read during discovery (WordPress REST); none by default."""
+        return []
+
+    def read_api(self, url: str, body: bytes, headers: Any) -> ApiResult:
+        """Articles (with hints) and further pages from one API response."""
+        return ApiResult()
+
+    def facts(self) -> dict[str, Any]:
+        """The site's shape as this family learned it, for the site profile."""
+        return {}
+
+    def apply_facts(self, facts: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Start from a stored profile's facts (fresh evidence of this crawl still wins)."""
 
     def discover(self, page: Selector, url: str) -> Iterator[Link]:
         """Links of a discovery page (home, listing), classified by URL; families add context."""

@@ -265,6 +265,33 @@ def _strong_container(page: Selector) -> etree._Element | None:
     return None
 
 
+_TEXT_BLOCKS = frozenset(["p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "pre", "figure"])
+_NOT_CONTENT = frozenset(["nav", "header", "footer", "aside", "form", "script", "style", "noscript", "select"])
+
+
+def main_block(page: Selector) -> etree._Element | None:
+    """The block holding a page's article when no known container marks it: a platform-marked
+    container if there is one, else the element whose own text blocks (paragraphs, headings,
+    lists, tables) carry the most non-link text -- the paragraph cluster of the article."""
+    strong = _strong_container(page)
+    if strong is not None:
+        return strong
+    best, best_size = None, 0
+    for parent in page.root.iter():
+        tag = parent.tag if isinstance(parent.tag, str) else ""
+        if not tag or tag in _NOT_CONTENT or tag in _TEXT_BLOCKS:
+            continue
+        size = 0
+        for child in parent:
+            if isinstance(child.tag, str) and child.tag in _TEXT_BLOCKS:
+                text = len(element_text(child))
+                links = sum(len(element_text(a)) for a in child.iter("a"))
+                size += max(text - links, 0)
+        if size > best_size:
+            best, best_size = parent, size
+    return best if best_size >= _MIN_ARTICLE_CHARS else None
+
+
 def _container_paragraphs(container: etree._Element, base_url: str) -> list[str]:
     _, holders = find_captions(container, base_url)
     return paragraphs(container, skip=holders)

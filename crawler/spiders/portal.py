@@ -1,17 +1,22 @@
-"""The one spider: crawl a portal's listings, feeds and sitemaps, then its articles.
+"""The one spider: learn a portal's shape, crawl its listings, feeds and sitemaps, then its articles.
 
-Discovery comes first (home page, category listings with their pagination,
-RSS/Atom feeds, sitemaps). Every article link found is filed under the
-platform's article id, so an article reached under several URLs (one per
-category, a shortlink, a redirect) is fetched once and knows all its URLs.
-When discovery has nothing left to do the articles are fetched; only article
-pages become items. The spider only routes: URL rules and selectors belong to
-the CMS family (``crawler.families``).
+Discovery comes first (home page, sitemaps, feeds, category listings with their
+pagination). While it runs the family learns the site's shape (modules,
+languages, permalink structure) and the spider learns URL shapes from pages whose
+kind is certain (feed items, post sitemaps, pages that say what they are). A link
+the family's rules cannot place waits until discovery is done, is classified again
+with what was learned, and is otherwise fetched as a *probe* -- the page itself
+says what it is -- within a per-portal budget. Every article link is filed under
+the platform's article id, so an article reached under several URLs is fetched
+once and knows all its URLs. Then the articles are fetched; only article pages
+become items. The learned :class:`~crawler.profile.SiteProfile` is stored, and the
+next crawl starts from it. The spider only routes: URL rules and selectors belong
+to the CMS family (``crawler.families``).
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,18 +30,22 @@ from scrapy.http import Response, TextResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.discovery import feed_entries, looks_like_xml, sitemap_entries
-from crawler.families import Family, PageKind, ParseError, get_family
+from crawler.families import Family, NotAnArticle, PageKind, ParseError, get_family
 from crawler.families.detect import detect_family
 from crawler.items import ArticleGone
+from crawler.profile import SiteProfile
 from crawler.registry import Portal, load_registry, portal_for_url, resolve_target
+from crawler.shapes import ShapeBook, url_shapes
 from crawler.text.vn_dates import parse_vn_date
 from pipelines.state import Known, KnownArticles
 
 # Discovery sources, best first: a sitemap or feed gives the canonical URL of an article.
-_RANK = {"sitemap": 0, "feed": 1, "listing": 2}
-_HINT_RANK = {"listing": 0, "feed": 1, "sitemap": 2}
+_RANK = {"api": 0, "sitemap": 0, "feed": 1, "listing": 2, "probe": 2}
+_HINT_RANK = {"listing": 0, "probe": 0, "feed": 1, "sitemap": 2, "api": -1}
 ARTICLE_WINDOW = 256  # article requests in the scheduler at once (memory stays flat on big portals)
 LOOKUP_CHUNK = 200  # article keys checked against the database per query
+MAX_DEFERRED = 20_000  # links of unknown kind kept for re-classification (a hostile site cannot grow it further)
+SAMPLE_ARTICLES = 3  # articles a profile-only run (govnews detect) parses to show the parser works
 
 
 class PortalSpider(scrapy.Spider):
@@ -48,6 +57,7 @@ class PortalSpider(scrapy.Spider):
         url: str | None = None,
         family: str | None = None,
         full: str | bool = False,
+        profile_only: str | bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -55,9 +65,16 @@ class PortalSpider(scrapy.Spider):
             raise ValueError("portal spider needs -a site=<registry host> or -a url=<start URL>")
         self._site_arg, self._url_arg, self._family_arg = site, url, family
         self.full = str(full).lower() in ("1", "true", "yes", "full")
+        self.profile_only = str(profile_only).lower() in ("1", "true", "yes")
         self.known: KnownArticles | None = None
+        self.profiles = None
         self.portal: Portal | None = None
         self.family: Family | None = None
+        self.stored_profile: SiteProfile | None = None
+        self.profile: SiteProfile | None = None
+        self.evidence: list[str] = []
+        self.shapes = ShapeBook()
+        self.samples: list[dict[str, Any]] = []
         self._refs: dict[str, dict[str, int]] = {}  # article key -> {url: rank}
         self._hints: dict[str, dict[str, Any]] = {}  # article key -> what listings/feeds said of it
         self._requested: set[str] = set()
@@ -65,7 +82,15 @@ class PortalSpider(scrapy.Spider):
         self._pending: deque[str] = deque()  # article keys waiting for their turn
         self._ready: deque[tuple[str, Known | None]] = deque()  # looked up, to be fetched
         self._listing_pages: dict[str, int] = {}
+        self._deferred: dict[str, str] = {}  # link of unknown kind -> where it was seen
+        self._probed: set[str] = set()
+        self._pages_seen: set[str] = set()  # discovery URLs requested (listings, feeds, sitemaps)
+        self._feeds_read: list[str] = []
+        self._sitemaps_read: list[str] = []
+        self._links_seen: Counter[str] = Counter()
         self._requests = 0
+        self._samples_requested = 0
+        self._finalised = False
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -76,7 +101,10 @@ class PortalSpider(scrapy.Spider):
         return spider
 
     def _spider_opened(self, spider=None) -> None:
+        self._opened = True
         self.crawler.stats.set_value("govnews/mode", "full" if self.full else "incremental")
+        if self.family is not None:
+            self.crawler.stats.set_value("govnews/family", self.family.name)
 
     def _configure(self, settings) -> None:
         registry = load_registry(settings.get("GOVNEWS_REGISTRY"))
@@ -92,13 +120,36 @@ class PortalSpider(scrapy.Spider):
         self.max_links = settings.getint("GOVNEWS_MAX_LINKS_PER_PAGE")
         self.max_requests = settings.getint("GOVNEWS_MAX_REQUESTS")
         self.recheck_days = settings.getfloat("GOVNEWS_RECHECK_DAYS")
+        self.probe_budget = settings.getint("GOVNEWS_PROBE_BUDGET", 100)
         family = self._family_arg or portal.family
-        if family != "auto":
-            self.family = get_family(family, dict(portal.options))
+        if self.profile_only:
+            return  # govnews detect: nothing is read from or written to the database
         try:
+            from pipelines.profiles import ProfileStore
+
             self.known = KnownArticles.open(settings.get("GOVNEWS_DB"), portal.host)
+            self.profiles = ProfileStore(self.known.engine)
+            self.stored_profile = self.profiles.load(portal.host)
         except SQLAlchemyError as error:  # the store reports the database; the crawl then discovers everything
             self.logger.warning("no stored state (%s): crawling as if nothing were stored", str(error).splitlines()[0])
+        if family != "auto":
+            self._use_family(family, f"{family} (named by the registry or --family)")
+
+    def _use_family(self, name: str, why: str) -> None:
+        assert self.portal is not None
+        self.family = get_family(name, dict(self.portal.options))
+        self.evidence = [why] if isinstance(why, str) else list(why)
+        stored = self.stored_profile
+        if stored is not None and stored.family == name:
+            self.family.apply_facts(stored.facts)
+            self.shapes = ShapeBook.from_dict(stored.shapes.as_dict())
+            self.logger.info("%s: starting from the stored site profile (%s)", self.portal.host, stored.fingerprint())
+        elif stored is not None:
+            self.logger.warning(
+                "%s: the site was %s, it now looks like %s: learning it anew", self.portal.host, stored.family, name
+            )
+        if getattr(self, "_opened", False):
+            self.crawler.stats.set_value("govnews/family", name)
 
     # -- start -----------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -113,22 +164,29 @@ class PortalSpider(scrapy.Spider):
         assert self.portal is not None
         assert self.family is not None
         seeds = self.family.seeds(self.portal.base_url)
+        stored = self.stored_profile if self.stored_profile and self.stored_profile.family == self.family.name else None
         requests = []
-        for url in dict.fromkeys([self.portal.base_url, *self.portal.seed_urls("listings"), *seeds.listings]):
-            requests.append(self._request(url, self.parse_listing, kind="listing"))
+        listings = [self.portal.base_url, *self.portal.seed_urls("listings"), *seeds.listings]
+        for url in dict.fromkeys(listings):
+            if url not in self._pages_seen:
+                requests.append(self._discovery_request(url, self.parse_listing, "listing"))
         # feeds and sitemaps first: they name the newest articles and their canonical URLs
-        for url in dict.fromkeys(self.portal.seed_urls("feeds") + seeds.feeds):
-            requests.append(self._request(url, self.parse_feed, kind="feed", priority=20))
-        for url in dict.fromkeys(self.portal.seed_urls("sitemaps") + seeds.sitemaps):
-            requests.append(self._request(url, self.parse_sitemap, kind="sitemap", priority=20))
-        return requests
+        feeds = self.portal.seed_urls("feeds") + seeds.feeds + (stored.feeds if stored else [])
+        for url in dict.fromkeys(feeds):
+            requests.append(self._discovery_request(url, self.parse_feed, "feed", priority=20))
+        sitemaps = self.portal.seed_urls("sitemaps") + seeds.sitemaps + (stored.sitemaps if stored else [])
+        for url in dict.fromkeys(sitemaps):
+            requests.append(self._discovery_request(url, self.parse_sitemap, "sitemap", priority=20))
+        for url in self.family.api_seeds(self.portal.base_url):
+            requests.append(self._discovery_request(url, self.parse_api, "api", priority=15))
+        return [r for r in requests if r is not None]
 
     def _detect_then_discover(self, response: Response):
         assert self.portal is not None
+        self._pages_seen.update([response.url, response.request.url])
         detection = detect_family(response.text if isinstance(response, TextResponse) else "", response.url)
         self.logger.info("%s looks like %s (%s)", self.portal.host, detection.family, "; ".join(detection.evidence))
-        self.crawler.stats.set_value("govnews/family", detection.family)
-        self.family = get_family(detection.family, dict(self.portal.options))
+        self._use_family(detection.family, detection.evidence)
         yield from self.parse_listing(response)
         for request in self._seed_requests():
             if request.url != response.url:
@@ -140,6 +198,13 @@ class PortalSpider(scrapy.Spider):
             url, callback=callback, errback=self._failed, priority=priority, meta={"kind": kind, **meta}
         )
 
+    def _discovery_request(self, url: str, callback, kind: str, priority: int = 0) -> scrapy.Request | None:
+        """A listing, feed or sitemap, once per URL and within the request budget."""
+        if url in self._pages_seen or not self._on_portal(url) or not self._budget_left():
+            return None
+        self._pages_seen.add(url)
+        return self._request(url, callback, kind=kind, priority=priority)
+
     def _budget_left(self) -> bool:
         if self._requests < self.max_requests:
             return True
@@ -149,6 +214,18 @@ class PortalSpider(scrapy.Spider):
     def _on_portal(self, url: str) -> bool:
         parts = urlsplit(url)
         return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.portal.hosts
+
+    # -- classification ------------------------------------------------------------
+    def _kind(self, url: str) -> PageKind:
+        """The family's URL rules, then the URL shapes learned on this site."""
+        kind = self.family.classify(url)
+        if kind is PageKind.UNKNOWN:
+            kind = self.shapes.kind(url) or PageKind.UNKNOWN
+        return kind
+
+    def _defer(self, url: str, where: str) -> None:
+        if url not in self._deferred and url not in self._probed and len(self._deferred) < MAX_DEFERRED:
+            self._deferred[url] = where
 
     # -- discovery ---------------------------------------------------------------
     def _note_article(self, url: str, source: str, hints: Mapping[str, Any] | None = None) -> None:
@@ -179,8 +256,10 @@ class PortalSpider(scrapy.Spider):
             "//link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@href"
         ).getall():
             feed_url = self._same_scheme(response.urljoin(href.strip()))
-            if self._on_portal(feed_url) and self.family.classify(feed_url) is PageKind.FEED and self._budget_left():
-                yield self._request(feed_url, self.parse_feed, kind="feed")
+            if self._on_portal(feed_url) and self.family.classify(feed_url) is PageKind.FEED:
+                request = self._discovery_request(feed_url, self.parse_feed, "feed")
+                if request is not None:
+                    yield request
         articles: list[str] = []
         listings: list[str] = []
         for count, link in enumerate(self.family.discover(page, response.url)):
@@ -190,11 +269,25 @@ class PortalSpider(scrapy.Spider):
             url = self._same_scheme(link.url)
             if not self._on_portal(url):
                 continue
-            if link.kind is PageKind.ARTICLE:
+            kind = link.kind if link.kind is not PageKind.UNKNOWN else self._kind(url)
+            if link.certain:  # the listing's own markup says it is an article (a post entry)
+                self.shapes.observe(url, link.kind)
+            self._links_seen[kind.value] += 1
+            if kind is PageKind.ARTICLE:
                 self._note_article(url, "listing", link.hints)
                 articles.append(url)
-            elif link.kind is PageKind.LISTING:
+            elif kind is PageKind.LISTING:
                 listings.append(url)
+            elif kind is PageKind.FEED:
+                request = self._discovery_request(url, self.parse_feed, "feed")
+                if request is not None:
+                    yield request
+            elif kind is PageKind.SITEMAP:
+                request = self._discovery_request(url, self.parse_sitemap, "sitemap")
+                if request is not None:
+                    yield request
+            elif kind is PageKind.UNKNOWN:
+                self._defer(url, response.url)
         stop_paging = not self.full and self._all_known(articles)
         if stop_paging:
             self.crawler.stats.inc_value("govnews/incremental/pagination_stopped")
@@ -202,7 +295,9 @@ class PortalSpider(scrapy.Spider):
             if stop_paging and self.family.is_pagination(url):
                 continue
             if self._follow_listing(url):
-                yield self._request(url, self.parse_listing, kind="listing", priority=10)
+                request = self._discovery_request(url, self.parse_listing, "listing", priority=10)
+                if request is not None:
+                    yield request
 
     def _all_known(self, urls: list[str]) -> bool:
         """Every article this listing page shows is stored already (so older pages hold nothing new)."""
@@ -217,19 +312,31 @@ class PortalSpider(scrapy.Spider):
 
     def _follow_listing(self, url: str) -> bool:
         """Bound pagination: at most GOVNEWS_MAX_LISTING_PAGES pages per listing."""
+        if url in self._pages_seen:
+            return False
         shape = self.family.PAGINATION.sub("", url)  # one count per listing, all its pages together
         seen = self._listing_pages.get(shape, 0)
         if seen >= self.max_listing_pages:
             self.crawler.stats.inc_value("govnews/limit/listing_pages")
             return False
         self._listing_pages[shape] = seen + 1
-        return self._budget_left()
+        return True
 
     def parse_feed(self, response: Response):
+        entries = list(feed_entries(response.body, response.url))
+        if not entries:
+            self.crawler.stats.inc_value("govnews/feed/empty_or_unreadable")
+            return ()
         self.crawler.stats.inc_value("govnews/discovery/feeds")
-        for entry in feed_entries(response.body, response.url):
+        self._feeds_read.append(response.url)
+        self.family.learn_feed(response.url, entries)
+        for entry in entries:
             url = self._same_scheme(entry.url)
-            if self._on_portal(url) and self.family.classify(url) is PageKind.ARTICLE:
+            if not self._on_portal(url):
+                continue
+            kind = self._kind(url)
+            if kind in (PageKind.ARTICLE, PageKind.UNKNOWN):  # a feed lists articles
+                self.shapes.observe(url, PageKind.ARTICLE)
                 self._note_article(url, "feed", self.family.feed_hints(entry))
         return ()
 
@@ -237,20 +344,48 @@ class PortalSpider(scrapy.Spider):
         if not looks_like_xml(response.body):
             self.crawler.stats.inc_value("govnews/sitemap/not_xml")
             return
+        entries = list(sitemap_entries(response.body, response.url))
         self.crawler.stats.inc_value("govnews/discovery/sitemaps")
-        for entry in sitemap_entries(response.body, response.url):
+        self._sitemaps_read.append(response.url)
+        self.family.learn_sitemap(response.url, entries)
+        for entry in entries:
             url = self._same_scheme(entry.url)
             if not self._on_portal(url):
                 continue
             if entry.is_sitemap:
-                if self._budget_left():
-                    yield self._request(url, self.parse_sitemap, kind="sitemap", priority=5)
+                request = self._discovery_request(url, self.parse_sitemap, "sitemap", priority=5)
+                if request is not None:
+                    yield request
                 continue
             kind = self.family.sitemap_kind(response.url, url)
+            if kind is PageKind.UNKNOWN:
+                kind = self.shapes.kind(url) or PageKind.UNKNOWN
+            self._links_seen[kind.value] += 1
             if kind is PageKind.ARTICLE:
+                self.shapes.observe(url, PageKind.ARTICLE)
                 self._note_article(url, "sitemap", {"lastmod": entry.lastmod} if entry.lastmod else None)
             elif kind is PageKind.LISTING and self._follow_listing(url):
-                yield self._request(url, self.parse_listing, kind="listing", priority=10)
+                request = self._discovery_request(url, self.parse_listing, "listing", priority=10)
+                if request is not None:
+                    yield request
+            elif kind is PageKind.UNKNOWN:
+                self._defer(url, response.url)
+
+    def parse_api(self, response: Response):
+        """A platform API (WordPress REST): the family turns it into article hints and more API pages."""
+        if not isinstance(response, TextResponse) or response.status != 200:
+            return
+        self.crawler.stats.inc_value("govnews/discovery/api")
+        result = self.family.read_api(response.url, response.body, response.headers)
+        for url, hints in result.articles:
+            url = self._same_scheme(url)
+            if self._on_portal(url):
+                self.shapes.observe(url, PageKind.ARTICLE)
+                self._note_article(url, "api", hints)
+        for url in result.more:
+            request = self._discovery_request(self._same_scheme(url), self.parse_api, "api", priority=15)
+            if request is not None:
+                yield request
 
     def _same_scheme(self, url: str) -> str:
         """Sitemaps and footers often print http:// for an https portal; ask for what the portal serves."""
@@ -260,9 +395,99 @@ class PortalSpider(scrapy.Spider):
             return parts._replace(scheme=base.scheme).geturl()
         return url
 
+    # -- links of unknown kind: classify again, then ask the pages themselves -----------
+    def _resolve_deferred(self) -> int:
+        """Classify the waiting links with what discovery learned; the requests this schedules."""
+        scheduled = 0
+        for url in list(self._deferred):
+            kind = self._kind(url)
+            if kind is PageKind.UNKNOWN:
+                continue
+            del self._deferred[url]
+            self._links_seen[kind.value] += 1
+            request = None
+            if kind is PageKind.ARTICLE:
+                self._note_article(url, "listing")
+            elif kind is PageKind.LISTING and self._follow_listing(url):
+                request = self._discovery_request(url, self.parse_listing, "listing", priority=10)
+            elif kind is PageKind.FEED:
+                request = self._discovery_request(url, self.parse_feed, "feed", priority=10)
+            elif kind is PageKind.SITEMAP:
+                request = self._discovery_request(url, self.parse_sitemap, "sitemap", priority=10)
+            if request is not None:
+                self.crawler.engine.crawl(request)
+                scheduled += 1
+        return scheduled
+
+    def _probe_round(self) -> int:
+        """Fetch one waiting link per unknown URL shape; the pages say what they are."""
+        budget = self.probe_budget - len(self._probed)
+        if budget <= 0 or not self._deferred:
+            if self._deferred and budget <= 0:
+                self.crawler.stats.set_value("govnews/probe/unresolved", len(self._deferred))
+            return 0
+        by_shape: dict[str, str] = {}
+        for url in self._deferred:
+            by_shape.setdefault(url_shapes(url)[0], url)
+            if len(by_shape) >= budget:
+                break
+        scheduled = 0
+        for url in by_shape.values():
+            del self._deferred[url]
+            self._probed.add(url)
+            if not self._budget_left():
+                break
+            self.crawler.stats.inc_value("govnews/probe/requests")
+            self.crawler.engine.crawl(self._request(url, self.parse_probe, kind="probe", priority=5))
+            scheduled += 1
+        return scheduled
+
+    def parse_probe(self, response: Response):
+        """A page of unknown kind: its own markup (or a trial parse) says what it is."""
+        if not isinstance(response, TextResponse):
+            self.shapes.observe(response.url, PageKind.OTHER)
+            return
+        page = Selector(text=response.text, base_url=response.url)
+        self.family.learn(page, response.url)
+        kind = self.family.page_kind(page, response.url)
+        if kind is None:
+            kind = self._trial_kind(response)
+        self.crawler.stats.inc_value(f"govnews/probe/{kind.value}")
+        for url in {response.url, response.request.url}:
+            self.shapes.observe(url, kind)
+        if kind is PageKind.LISTING:
+            yield from self.parse_listing(response)
+        elif kind is PageKind.ARTICLE:
+            key = self.family.article_key(response.url) or response.url
+            self._note_article(response.request.url, "probe")
+            if key in self._requested:
+                return
+            stored = self._known_for_urls([response.url, response.request.url])
+            if stored is not None and not self.full and not self._due(key, stored, self._horizon()):
+                self._requested.add(key)
+                self.crawler.stats.inc_value("govnews/articles/skipped_known")
+                return
+            self._requested.add(key)
+            response.meta["article_key"] = key
+            response.meta["known"] = stored is not None
+            yield from self._article(response, probing=True)
+
+    def _trial_kind(self, response: TextResponse) -> PageKind:
+        """No markup says what the page is: an article if the family's parser reads one from it."""
+        try:
+            article = self.family.parse_article(response.text, response.url, site=self.portal.host)
+        except ParseError:
+            return PageKind.LISTING
+        except Exception:  # a parser bug on an odd page: not an article, and logged once
+            self.logger.warning("probe of %s: parser error", response.url, exc_info=False)
+            return PageKind.OTHER
+        if article.title and article.body_text and article.published is not None:
+            return PageKind.ARTICLE
+        return PageKind.LISTING
+
     # -- articles ----------------------------------------------------------------
     def _spider_idle(self, spider=None) -> None:
-        """Discovery is done: fetch the articles this run needs, one URL per article.
+        """Discovery is done: settle the links of unknown kind, then fetch the articles this run needs.
 
         Unknown articles are fetched. Known ones are not, except in a full pass, when
         published within GOVNEWS_RECHECK_DAYS, or when a sitemap's lastmod is newer than
@@ -270,6 +495,11 @@ class PortalSpider(scrapy.Spider):
         Articles are fed to the scheduler a window at a time (topped up as responses
         come back), so memory stays flat however large the portal.
         """
+        if self.family is None:
+            return
+        if self._resolve_deferred() or self._probe_round():
+            raise DontCloseSpider
+        self._rekey()
         if self.full and not getattr(self, "_full_seeded", False):
             self._full_seeded = True
             self._add_stored_articles()
@@ -277,15 +507,32 @@ class PortalSpider(scrapy.Spider):
         self._queued.update(self._pending)
         if self._top_up(ARTICLE_WINDOW):
             raise DontCloseSpider
+        self._finalise()
+
+    def _rekey(self) -> None:
+        """Articles filed under their URL before the site's URL rules were learned get their platform id."""
+        for key in [k for k in self._refs if "://" in k and k not in self._requested and k not in self._queued]:
+            new = next((k for k in (self.family.article_key(u) for u in self._refs[key]) if k), None)
+            if not new or new == key:
+                continue
+            urls = self._refs.pop(key)
+            target = self._refs.setdefault(new, {})
+            for url, rank in urls.items():
+                target[url] = min(rank, target.get(url, rank))
+            hints = self._hints.pop(key, None)
+            if hints and new not in self._hints:
+                self._hints[new] = hints
 
     def _top_up(self, wanted: int) -> int:
         """Schedule up to ``wanted`` more article requests from the pending ones; how many went out."""
         scheduled = 0
+        if self.profile_only:  # govnews detect: a few sample articles, no more
+            wanted = min(wanted, SAMPLE_ARTICLES - self._samples_requested)
         while scheduled < wanted and (self._ready or self._pending):
             if not self._ready:  # look the next keys up in one query, decide for each
                 chunk = [self._pending.popleft() for _ in range(min(len(self._pending), LOOKUP_CHUNK))]
                 known = self._known_for(chunk)
-                horizon = datetime.now(UTC) - timedelta(days=self.recheck_days)
+                horizon = self._horizon()
                 for key in chunk:
                     stored = known.get(key)
                     if stored is not None and not self.full and not self._due(key, stored, horizon):
@@ -302,7 +549,11 @@ class PortalSpider(scrapy.Spider):
                 break
             self.crawler.engine.crawl(self._article_request(key, stored))
             scheduled += 1
+            self._samples_requested += 1
         return scheduled
+
+    def _horizon(self) -> datetime:
+        return datetime.now(UTC) - timedelta(days=self.recheck_days)
 
     def _article_request(self, key: str, stored: Known | None) -> scrapy.Request:
         urls = self._refs[key]
@@ -337,6 +588,16 @@ class PortalSpider(scrapy.Spider):
                 result[key] = hit
         return result
 
+    def _known_for_urls(self, urls: list[str]) -> Known | None:
+        if self.known is None:
+            return None
+        keys = [k for k in (self.family.article_key(u) for u in urls) if k]
+        try:
+            found = self.known.lookup(urls, keys)
+        except SQLAlchemyError:
+            return None
+        return next(iter(found.values()), None)
+
     def _due(self, key: str, stored: Known, horizon: datetime) -> bool:
         if stored.removed:
             return True  # linked again: has it come back?
@@ -358,7 +619,6 @@ class PortalSpider(scrapy.Spider):
     def parse_article(self, response: Response):
         assert self.family is not None
         self._top_up(1)  # one response in, one request out: the window stays full
-        key = response.meta.get("article_key")
         if response.status == 304:
             self.crawler.stats.inc_value("govnews/articles/not_modified")
             return
@@ -370,10 +630,16 @@ class PortalSpider(scrapy.Spider):
                     url=response.url, site=self.portal.host, status=response.status, found_at=datetime.now(UTC)
                 )
             return
+        yield from self._article(response)
+
+    def _article(self, response: Response, probing: bool = False):
+        """Parse an article page into an item (counted, never fatal to the crawl)."""
+        stats = self.crawler.stats
         if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("govnews/parse_failed/not_html")
+            stats.inc_value("govnews/parse_failed/not_html")
             self.logger.warning("not an HTML page, skipped: %s", response.url)
             return
+        key = response.meta.get("article_key")
         others = list(self._refs.get(key, {})) + list(response.meta.get("redirect_urls", []))
         try:
             article = self.family.parse_article(
@@ -384,24 +650,34 @@ class PortalSpider(scrapy.Spider):
                 site=self.portal.host,
                 hints=self._hints.get(key),
             )
+        except NotAnArticle as error:
+            stats.inc_value("govnews/not_article")
+            self.shapes.observe(response.url, PageKind.OTHER)
+            self.logger.info("not an article, skipped: %s (%s)", response.url, error)
+            return
         except ParseError as error:
-            self.crawler.stats.inc_value("govnews/parse_failed")
+            stats.inc_value("govnews/parse_failed")
             self.logger.error("parse failed for %s: %s", response.url, error)
             return
-        except Exception:  # a parser bug or a page beyond its limits: counted and logged, the crawl goes on
-            self.crawler.stats.inc_value("govnews/parse_failed")
-            self.logger.exception("parser error on %s", response.url)
+        except Exception as error:  # a parser bug or a page beyond its limits: counted and logged, the crawl goes on
+            stats.inc_value("govnews/parse_failed")
+            self.logger.error("parser error on %s: %s: %s", response.url, type(error).__name__, str(error)[:200])
             return
-        stats = self.crawler.stats
+        self.shapes.observe(response.url, PageKind.ARTICLE)
         stats.inc_value("govnews/fields/articles")
         for field in ("title", "published", "body_text"):  # field coverage, for the health checks
             if getattr(article, field):
                 stats.inc_value(f"govnews/fields/{field}")
+        if article.degraded:
+            stats.inc_value("govnews/articles/degraded")
         article.http_etag = _header(response, b"ETag")
         article.http_last_modified = _header(response, b"Last-Modified")
         for warning in article.warnings:
-            self.crawler.stats.inc_value("govnews/parse_warning")
+            stats.inc_value("govnews/parse_warning")
             self.logger.warning("%s: %s", response.url, warning)
+        if self.profile_only:
+            self.samples.append(_sample(article, key))
+            return
         yield article
 
     def _failed(self, failure) -> None:
@@ -412,7 +688,94 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"govnews/fetch_failed/{kind}")
         self.logger.warning("could not fetch %s %s: %s", kind, request.url, failure.getErrorMessage())
 
+    # -- the end: profile and diagnostics ------------------------------------------------
+    def current_profile(self) -> SiteProfile | None:
+        if self.family is None or self.portal is None:
+            return None
+        profile = SiteProfile(
+            host=self.portal.host,
+            family=self.family.name,
+            base_url=self.portal.base_url,
+            facts=self.family.facts(),
+            feeds=list(dict.fromkeys(self._feeds_read)),
+            sitemaps=list(dict.fromkeys(self._sitemaps_read)),
+            shapes=self.shapes,
+            evidence=self.evidence,
+        )
+        profile.stamp()
+        return profile
+
+    def _finalise(self) -> None:
+        """Nothing left to fetch: keep the profile, and say what was tried when nothing was found."""
+        if self._finalised:
+            return
+        self._finalised = True
+        self.profile = self.current_profile()
+        stats = self.crawler.stats
+        articles = len(self._refs)
+        stats.set_value("govnews/discovery/articles_found", articles)
+        if self.profile is not None:
+            stats.set_value("govnews/profile/fingerprint", self.profile.fingerprint())
+        if articles == 0 or not stats.get_value("govnews/fields/articles", 0):
+            diagnostics = self.diagnostics()
+            stats.set_value("govnews/diagnostics", diagnostics)
+            if not self.profile_only:
+                self.logger.warning(
+                    "%s: no article %s; tried: %s", self.portal.host, "found" if not articles else "parsed", diagnostics
+                )
+        reached = stats.get_value("govnews/discovery/pages", 0) + len(self._feeds_read) + len(self._sitemaps_read)
+        if self.profiles is None or self.profile is None or not reached:
+            return  # a failed or detection-only crawl does not replace what was learned before
+        try:
+            changes = self.profiles.save(self.profile)
+        except SQLAlchemyError as error:
+            self.logger.warning("site profile not stored: %s", str(error).splitlines()[0])
+            return
+        if changes:
+            stats.set_value("govnews/profile/changed", "; ".join(changes)[:500])
+            self.logger.warning("%s changed shape since the last crawl: %s", self.portal.host, "; ".join(changes)[:500])
+
+    def diagnostics(self) -> str:
+        """One line: what discovery tried and saw (for a crawl that found or parsed no article)."""
+        facts = self.family.facts() if self.family else {}
+        short_facts = {k: v for k, v in facts.items() if v not in (None, [], {}, "")}
+        links = ", ".join(f"{n} {k}" for k, n in self._links_seen.most_common()) or "none"
+        parts = [
+            f"family {self.family.name if self.family else 'none'}",
+            f"facts {short_facts}",
+            f"discovery pages {self.crawler.stats.get_value('govnews/discovery/pages', 0)}",
+            f"feeds read {len(self._feeds_read)}",
+            f"sitemaps read {len(self._sitemaps_read)}",
+            f"links seen: {links}",
+            f"unknown links left {len(self._deferred)}",
+            f"probes {len(self._probed)}/{self.probe_budget}",
+            f"not articles {self.crawler.stats.get_value('govnews/not_article', 0)}",
+            f"parse failures {self.crawler.stats.get_value('govnews/parse_failed', 0)}",
+        ]
+        return "; ".join(parts)[:2000]
+
+    def closed(self, reason: str) -> None:
+        if not self._finalised and self.family is not None:
+            self._finalise()
+
 
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1")[:500] if value else None
+
+
+def _sample(article, key: str | None) -> dict[str, Any]:
+    """What ``govnews detect`` shows of a sample article: which fields the parser found."""
+    return {
+        "key": key,
+        "url": article.url,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "body_chars": len(article.body_text or ""),
+        "fields": sorted(
+            name
+            for name in ("summary", "author", "source", "categories", "tags", "captions", "attachments", "updated")
+            if getattr(article, name)
+        ),
+        "degraded": article.degraded,
+    }

@@ -1,0 +1,234 @@
+"""NukeViet (VINADES): news modules of any name, any URL mode, any theme.
+
+Discovery follows the site's own URL space (:mod:`.urls`), learned while crawling:
+the sitemap index names every module and language, RSS links and the JavaScript
+variables of each page name the news modules and whether their name is in their
+URLs. The detail page is read the way the news module's templates print it in
+every theme (:mod:`.page`); a page of the news module whose theme renamed every
+container is still an article: its body then comes from the generic extractor and
+the rest from what the platform prints anyway (metas, schema.org, byline labels).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import etree
+from parsel import Selector
+
+from crawler.families.base import (
+    Family,
+    NotAnArticle,
+    PageKind,
+    ParseError,
+    canonical_url,
+    document_links,
+    host_of,
+    meta_content,
+    unique,
+)
+from crawler.families.nukeviet import page as nvpage
+from crawler.families.nukeviet.urls import NvSite, news_op_kind
+from crawler.items import Article
+from crawler.text.blocks import element_text, find_captions, paragraphs
+from crawler.text.normalise import clean_multiline, clean_text
+
+_JS_VAR = re.compile(r"\b(nv_base_siteurl|nv_lang_data|nv_module_name|nv_func_name)\s*=\s*[\"']([^\"']{0,200})[\"']")
+_NEWS_FUNCS = frozenset(["main", "viewcat", "detail"])
+_LISTING_FUNCS = frozenset(["main", "viewcat"])
+
+
+def page_variables(page: Selector) -> dict[str, str]:
+    """``nv_module_name``, ``nv_func_name``, ``nv_lang_data``, ``nv_base_siteurl`` as the page prints them."""
+    found: dict[str, str] = {}
+    for script in page.root.iter("script"):
+        text = script.text or ""
+        if "nv_" not in text:
+            continue
+        for name, value in _JS_VAR.findall(text[:20000]):
+            found.setdefault(name, value)
+        if len(found) == 4:
+            break
+    return found
+
+
+class NukeViet(Family):
+    name = "nukeviet"
+    default_feeds = ()  # each news module's RSS is learned from the pages (<link rel=alternate>)
+    default_sitemaps = ("/sitemap.xml",)
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self.site = NvSite()
+        # registry hints (else the stock module name): they start discovery; what the site shows still wins
+        for module in self.options.get("modules", ["news"]):
+            self.site.note_module(str(module), news=True)
+        if self.options.get("module_in_url") is False and self.options.get("modules"):
+            self.site.op_mod = str(self.options["modules"][0])
+
+    # -- discovery -------------------------------------------------------------
+    def classify(self, url: str) -> PageKind:
+        return self.site.classify(url)
+
+    def article_key(self, url: str) -> str | None:
+        return self.site.article_key(url)
+
+    def learn(self, page: Selector, url: str) -> None:
+        variables = page_variables(page)
+        base = variables.get("nv_base_siteurl")
+        if base and base.startswith("/"):
+            self.site.base_path = base if base.endswith("/") else base + "/"
+        module = variables.get("nv_module_name")
+        func = variables.get("nv_func_name")
+        if module:
+            self.site.note_page(url, module, func, variables.get("nv_lang_data"))
+            if func == "detail" and page.xpath(nvpage.ARTICLE_SCOPE):
+                self.site.note_module(module, news=True)
+        for href in page.xpath("//link[@rel='alternate'][contains(@type, 'rss')]/@href").getall():
+            self.site.note_rss(urljoin(url, href.strip()), module)
+
+    def learn_sitemap(self, sitemap_url: str, entries: list[Any]) -> None:
+        module = self.site.note_sitemap_index_entry(sitemap_url)
+        if entries and entries[0].is_sitemap:
+            for entry in entries:
+                named = self.site.note_sitemap_index_entry(entry.url)
+                if named and named not in self.site.news_modules:
+                    self.site.note_module(named)
+            return
+        if module:
+            self.site.note_module_urls(module, [e.url for e in entries])
+
+    def learn_feed(self, feed_url: str, entries: list[Any]) -> None:
+        nv = self.site.parse(feed_url)
+        if nv is not None and nv.module and nv.op[:1] == ("rss",):
+            self.site.note_module(nv.module, news=True)
+
+    def sitemap_kind(self, sitemap_url: str, entry_url: str) -> PageKind:
+        return self.classify(entry_url)
+
+    def page_kind(self, page: Selector, url: str) -> PageKind | None:
+        """What the page's own ``nv_func_name`` says (the news module's detail / main / viewcat)."""
+        variables = page_variables(page)
+        func, module = variables.get("nv_func_name"), variables.get("nv_module_name")
+        if not func or not module:
+            return None
+        news = module in self.site.news_modules or bool(page.xpath(nvpage.ARTICLE_SCOPE))
+        if func == "detail" and news:
+            return PageKind.ARTICLE
+        if func in _LISTING_FUNCS and module in self.site.news_modules:
+            return PageKind.LISTING
+        if func in _NEWS_FUNCS and not news:
+            return PageKind.OTHER
+        return PageKind.OTHER
+
+    def facts(self) -> dict[str, Any]:
+        return self.site.facts()
+
+    def apply_facts(self, facts: Mapping[str, Any]) -> None:
+        self.site.apply(dict(facts))
+
+    def category_alias(self, url: str) -> str | None:
+        return self.site.category_alias(url)
+
+    # -- parsing ---------------------------------------------------------------
+    def parse_article(
+        self,
+        html: str | bytes,
+        url: str,
+        *,
+        other_urls: Iterable[str] = (),
+        fetched_at: datetime | None = None,
+        site: str | None = None,
+        hints: Mapping[str, Any] | None = None,
+    ) -> Article:
+        page = Selector(text=html.decode("utf-8", "replace") if isinstance(html, bytes) else html)
+        variables = page_variables(page)
+        self.learn(page, url)  # the page names its own module and language: its URLs then parse
+        if variables.get("nv_func_name") and variables["nv_func_name"] != "detail":
+            kind = f"{variables.get('nv_module_name')}/{variables['nv_func_name']}"
+            raise NotAnArticle(f"the page says it is {kind}, not a news detail page")
+        scope_nodes = page.xpath(nvpage.ARTICLE_SCOPE)
+        scope = scope_nodes[0] if scope_nodes else page
+        canonical = canonical_url(page, url)
+        body = nvpage.body_element(page, scope)
+        warnings: list[str] = []
+        degraded = body is None
+        title, headline = nvpage.first_visible_text(scope, nvpage.HEADLINES)
+        if degraded:
+            body = self._degraded_body(page)
+            if body is None:
+                raise ParseError("no article body: none of the news module's containers, no text block either")
+        dates = nvpage.read_dates(page, scope, body if not degraded else None, headline)
+        warnings.extend(dates.warnings)
+        captions, caption_holders = find_captions(body, canonical)
+        lines = nvpage.byline(scope, body)
+        skip = caption_holders + lines.pop("_holders", [])
+        text = "\n\n".join(paragraphs(body, skip=skip))
+        lead, lead_node = nvpage.first_visible_text(scope, nvpage.LEADS)
+        if lead_node is not None and (lead_node is body or body in lead_node.iterancestors()):
+            lead = None  # a "lead" holding the body is the body
+        aliases = [a for a in (self.site.category_alias(u) for u in [url, *other_urls]) if a]
+        return Article(
+            url=canonical,
+            site=site or host_of(canonical),
+            title=title or nvpage.title_from_head(page),
+            published=dates.published,
+            updated=dates.updated,
+            summary=lead,
+            body_text=clean_multiline(text) or None,
+            body_html=etree.tostring(body, encoding="unicode", method="html", with_tail=False),
+            captions=[c.as_dict() for c in captions],
+            source=lines.get("source"),
+            source_url=lines.get("source_url"),
+            author=lines.get("author"),
+            categories=self._categories(page, url, aliases),
+            tags=unique(meta_content(page, "article:tag") or scope.xpath(nvpage.TAG_LINKS + "//text()").getall()),
+            attachments=self._attachments(page, body, canonical),
+            other_urls=[u for u in dict.fromkeys([url, *other_urls]) if u != canonical],
+            family=self.name,
+            source_key=self.site.article_key(canonical) or self.site.article_key(url),
+            fetched_at=fetched_at,
+            warnings=warnings,
+            degraded=degraded,
+        )
+
+    @staticmethod
+    def _degraded_body(page: Selector) -> etree._Element | None:
+        """A vendor theme renamed every container: the generic reader finds the body block."""
+        from crawler.families.generic import main_block
+
+        return main_block(page)
+
+    def _categories(self, page: Selector, url: str, aliases: list[str]) -> list[str]:
+        main = meta_content(page, "article:section") or nvpage.breadcrumb_category(page)
+        names = self._category_names(page, url, set(aliases))
+        return unique(main + [names[a] for a in aliases if a in names])
+
+    def _category_names(self, page: Selector, url: str, aliases: set[str]) -> dict[str, str]:
+        """alias -> name for the aliases asked, from the page's own links to those category listings."""
+        names: dict[str, str] = {}
+        if not aliases:
+            return names
+        for anchor in page.root.iter("a"):
+            raw = anchor.get("href") or ""
+            if not any(alias in raw for alias in aliases):  # cheap filter before URL parsing
+                continue
+            found = self.site.listing_alias(urljoin(url, raw))
+            if not found or found[1] not in aliases:
+                continue
+            name = clean_text(anchor.get("title") or element_text(anchor))
+            if name:
+                names.setdefault(found[1], name)
+        return names
+
+    def _attachments(self, page: Selector, body: etree._Element, base_url: str) -> list[str]:
+        hrefs = [h.strip() for h in page.xpath(nvpage.DOWNLOADS).getall()]
+        links = [urljoin(base_url, h) for h in hrefs if h and not h.startswith(("#", "javascript:"))]
+        return list(dict.fromkeys(links + document_links(body, base_url)))
+
+
+__all__ = ["NukeViet", "NvSite", "news_op_kind", "page_variables"]
