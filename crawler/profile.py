@@ -41,6 +41,8 @@ class SiteProfile:
     shapes: ShapeBook = field(default_factory=ShapeBook)
     evidence: list[str] = field(default_factory=list)
     """Why the family was chosen (detection signals)."""
+    label: str | None = None
+    """The platform's name for the article URL shapes (a WordPress permalink structure), for people."""
     learned_at: datetime | None = None
 
     # -- identity of the shape -----------------------------------------------------
@@ -77,6 +79,7 @@ class SiteProfile:
             "feeds": self.feeds[:MAX_LISTED],
             "sitemaps": self.sitemaps[:MAX_LISTED],
             "article_shapes": self.shapes.article_shapes(),
+            "article_urls": self.label,
             "shapes": self.shapes.as_dict(),
             "evidence": self.evidence,
             "learned_at": self.learned_at.isoformat() if self.learned_at else None,
@@ -99,6 +102,7 @@ class SiteProfile:
                 sitemaps=[str(u) for u in data.get("sitemaps") or []][:MAX_LISTED],
                 shapes=ShapeBook.from_dict(data.get("shapes")),
                 evidence=[str(e) for e in data.get("evidence") or []],
+                label=data.get("article_urls") if isinstance(data.get("article_urls"), str) else None,
                 learned_at=datetime.fromisoformat(learned) if learned else None,
             )
         except (KeyError, TypeError, ValueError):

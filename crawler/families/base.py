@@ -124,8 +124,8 @@ class Family:
         """What a fetched page says it is (its own markup), or ``None`` when it does not say."""
         return None
 
-    def api_seeds(self, base_url: str) -> list[str]:
-        """Platform API endpoints to read during discovery (WordPress REST); none by default."""
+    def api_requests(self) -> list[str]:
+        """Platform API pages to read now, once per crawl (WordPress REST, once its root is known)."""
         return []
 
     def read_api(self, url: str, body: bytes, headers: Any) -> ApiResult:
@@ -135,6 +135,10 @@ class Family:
     def facts(self) -> dict[str, Any]:
         """The site's shape as this family learned it, for the site profile."""
         return {}
+
+    def label_shapes(self, article_shapes: list[str]) -> str | None:
+        """The platform's own name for the article URL shapes a site showed (e.g. a permalink structure)."""
+        return None
 
     def apply_facts(self, facts: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
         """Start from a stored profile's facts (fresh evidence of this crawl still wins)."""

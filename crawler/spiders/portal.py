@@ -177,7 +177,7 @@ class PortalSpider(scrapy.Spider):
         sitemaps = self.portal.seed_urls("sitemaps") + seeds.sitemaps + (stored.sitemaps if stored else [])
         for url in dict.fromkeys(sitemaps):
             requests.append(self._discovery_request(url, self.parse_sitemap, "sitemap", priority=20))
-        for url in self.family.api_seeds(self.portal.base_url):
+        for url in self.family.api_requests():
             requests.append(self._discovery_request(url, self.parse_api, "api", priority=15))
         return [r for r in requests if r is not None]
 
@@ -199,11 +199,14 @@ class PortalSpider(scrapy.Spider):
         )
 
     def _discovery_request(self, url: str, callback, kind: str, priority: int = 0) -> scrapy.Request | None:
-        """A listing, feed or sitemap, once per URL and within the request budget."""
+        """A listing, feed, sitemap or API page, once per URL and within the request budget."""
         if url in self._pages_seen or not self._on_portal(url) or not self._budget_left():
             return None
         self._pages_seen.add(url)
-        return self._request(url, callback, kind=kind, priority=priority)
+        meta: dict[str, Any] = {}
+        if kind == "api":  # an API switched off (404/401/403) is normal: HTML discovery carries on
+            meta["handle_httpstatus_list"] = [400, 401, 403, 404, 405, 410, 500, 501, 503]
+        return self._request(url, callback, kind=kind, priority=priority, **meta)
 
     def _budget_left(self) -> bool:
         if self._requests < self.max_requests:
@@ -252,6 +255,10 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value("govnews/discovery/pages")
         page = Selector(text=response.text, base_url=response.url)
         self.family.learn(page, response.url)
+        for api_url in self.family.api_requests():
+            request = self._discovery_request(api_url, self.parse_api, "api", priority=15)
+            if request is not None:
+                yield request
         for href in page.xpath(
             "//link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@href"
         ).getall():
@@ -374,14 +381,20 @@ class PortalSpider(scrapy.Spider):
     def parse_api(self, response: Response):
         """A platform API (WordPress REST): the family turns it into article hints and more API pages."""
         if not isinstance(response, TextResponse) or response.status != 200:
+            self.crawler.stats.inc_value("govnews/api/unavailable")
             return
         self.crawler.stats.inc_value("govnews/discovery/api")
         result = self.family.read_api(response.url, response.body, response.headers)
+        urls = []
         for url, hints in result.articles:
             url = self._same_scheme(url)
             if self._on_portal(url):
                 self.shapes.observe(url, PageKind.ARTICLE)
                 self._note_article(url, "api", hints)
+                urls.append(url)
+        if not self.full and self._all_known(urls):
+            self.crawler.stats.inc_value("govnews/incremental/pagination_stopped")
+            return
         for url in result.more:
             request = self._discovery_request(self._same_scheme(url), self.parse_api, "api", priority=15)
             if request is not None:
@@ -701,6 +714,7 @@ class PortalSpider(scrapy.Spider):
             sitemaps=list(dict.fromkeys(self._sitemaps_read)),
             shapes=self.shapes,
             evidence=self.evidence,
+            label=self.family.label_shapes(self.shapes.article_shapes()),
         )
         profile.stamp()
         return profile

@@ -219,6 +219,9 @@ def find_captions(body: etree._Element, base_url: str) -> tuple[list[Caption], l
     # 1. <figure><img><figcaption> (CKEditor image2, WordPress blocks, Liferay, NukeViet)
     for figcaption in body.iter("figcaption"):
         figure = figcaption.getparent()
+        if figure is not None and any(tag_of(child) == "figure" for child in figure):
+            holders.append(figcaption)  # a gallery's own caption belongs to no single image
+            continue
         imgs = _images(figure) if figure is not None else []
         if imgs:
             add(imgs[0], figcaption, element_text(figcaption))

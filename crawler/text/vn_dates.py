@@ -30,7 +30,63 @@ _ISO = re.compile(
 # "2023-12-14+0704:21:00", "2023-12-14ICT04:21:00".
 _PHP_T = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})([+-]\d{2}(?::?\d{2})?|[A-Za-z]{1,5})(\d{2}):(\d{2})(?::(\d{2}))?\s*$")
 _DMY = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?!\d)")
-_TIME = re.compile(r"(?<![\d:])(\d{1,2})\s*[:hH]\s*(\d{2})(?:\s*:\s*(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?(?![\d:])")
+_TIME = re.compile(
+    r"(?<![\d:])(\d{1,2})\s*[:hH]\s*(\d{2})(?:\s*:\s*(\d{2}))?"
+    r"(?:\s*([AaPp])\.?[Mm]\.?|\s*(SA|CH|sáng|chiều|trưa|tối)\b)?(?![\d:])",
+    re.IGNORECASE,
+)
+# Vietnamese AM/PM words (Java's vi_VN prints SA/CH; WordPress's vi locale sáng/chiều).
+_MERIDIEM_WORDS = {"sa": "a", "sáng": "a", "ch": "p", "chiều": "p", "tối": "p", "trưa": "p"}
+# Month names as WordPress's vi and en locales print them ("Tháng Bảy 20, 2023", "July 20, 2023").
+_VI_MONTHS = {
+    "mười một": 11,
+    "mười hai": 12,
+    "một": 1,
+    "giêng": 1,
+    "hai": 2,
+    "ba": 3,
+    "tư": 4,
+    "bốn": 4,
+    "năm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "tám": 8,
+    "chín": 9,
+    "mười": 10,
+    "chạp": 12,
+}
+_EN_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH_WORD = (
+    r"(?P<month>tháng\s+(?:"
+    + "|".join(_VI_MONTHS)
+    + r"|\d{1,2})|th\s?\d{1,2}|"
+    + "|".join(sorted(_EN_MONTHS, key=len, reverse=True))
+    + r")\.?"
+)
+_MONTH_FIRST = re.compile(_MONTH_WORD + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(?P<year>\d{4})", re.IGNORECASE)
+_DAY_FIRST = re.compile(
+    r"(?<!\d)(?P<day>\d{1,2})\s+(?:of\s+)?" + _MONTH_WORD + r"\s*,?\s*(?:năm\s+)?(?P<year>\d{4})", re.IGNORECASE
+)
 _WORDS = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s*(?:,|năm)?\s*(\d{4})", re.IGNORECASE)
 _ABBREVIATIONS = {"ICT": 7, "UTC": 0, "GMT": 0, "Z": 0}
 
@@ -104,21 +160,41 @@ def parse_vn_date(value: str | None, default_tz: tzinfo = VN_TZ, *, fallback: bo
         day, month, year = (int(g) for g in found.groups())
     else:
         words = _WORDS.search(text)
-        if not words:
-            return _dateparser(text, default_tz) if fallback else None
-        day, month, year = (int(g) for g in words.groups())
+        if words:
+            day, month, year = (int(g) for g in words.groups())
+            found = words
+        else:
+            named = _MONTH_FIRST.search(text) or _DAY_FIRST.search(text)
+            month_number = _month_number(named.group("month")) if named else None
+            if named is None or month_number is None:
+                return _dateparser(text, default_tz) if fallback else None
+            day, month, year = int(named.group("day")), month_number, int(named.group("year"))
+            found = named
     hour = minute = second = 0
     rest = text[: found.start()] + " " + text[found.end() :] if found else text
     clock = _TIME.search(rest)
     if clock:
         hour, minute = int(clock.group(1)), int(clock.group(2))
         second = int(clock.group(3) or 0)
-        meridiem = (clock.group(4) or "").lower()
+        meridiem = (clock.group(4) or _MERIDIEM_WORDS.get((clock.group(5) or "").lower(), "")).lower()
         if meridiem:
             if not 1 <= hour <= 12:
                 return None
             hour = hour % 12 + (12 if meridiem == "p" else 0)
     return _build(year, month, day, hour, minute, second, default_tz)
+
+
+def _month_number(word: str) -> int | None:
+    """ "Tháng Bảy" / "tháng 7" / "Th7" / "July" / "Jul" -> 7."""
+    text = " ".join(word.lower().rstrip(".").split())
+    if text.startswith("tháng "):
+        rest = text[6:]
+        number = int(rest) if rest.isdigit() else _VI_MONTHS.get(rest)
+    elif text.startswith("th") and text[2:].strip().isdigit():
+        number = int(text[2:].strip())
+    else:
+        number = _EN_MONTHS.get(text)
+    return number if number is not None and 1 <= number <= 12 else None
 
 
 @lru_cache(maxsize=1)

@@ -119,6 +119,8 @@ class NvSite:
     op_mod: str | None = None
     """The module whose name ``rewrite_op_mod`` drops from its URLs."""
     home_module: str | None = None
+    default_lang: str | None = None
+    """The language of the home page without a language prefix (the site's default)."""
     news_modules: set[str] = field(default_factory=set)
     other_modules: set[str] = field(default_factory=set)
     rewrite: bool | None = None
@@ -201,7 +203,9 @@ class NvSite:
         match = _DETAIL.match(nv.op[1])
         if not match or nv.op[0] in RESERVED_OPS:
             return None
-        prefix = f"{nv.lang}/" if nv.lang else ""
+        # ids restart per module and per language; the site's default language needs no prefix, so a
+        # friendly URL and the query form (which always names the language) give the same key
+        prefix = f"{nv.lang}/" if nv.lang and nv.lang != (self.default_lang or "vi") else ""
         return f"{prefix}{nv.module}:{match.group('id')}"
 
     def category_alias(self, url: str) -> str | None:
@@ -252,7 +256,8 @@ class NvSite:
         segments = [s for s in path[len(base) :].split("/") if s]
         if segments and segments[0] == "index.php":
             segments = segments[1:]
-        if segments and lang and segments[0] == lang:
+        prefixed = bool(segments and lang and segments[0] == lang)
+        if prefixed:
             segments = segments[1:]
             self.note_language(lang, in_url=True)
         else:
@@ -260,6 +265,8 @@ class NvSite:
         if not segments:
             if not parts.query:
                 self.home_module = module
+                if not prefixed and lang:
+                    self.default_lang = lang
             return
         self.rewrite = True
         if segments[0] == module:
@@ -348,6 +355,7 @@ class NvSite:
             "rewrite": self.rewrite,
             "op_mod": self.op_mod,
             "home_module": self.home_module,
+            "default_lang": self.default_lang,
             "news_modules": sorted(self.news_modules),
             "other_modules": sorted(self.other_modules),
         }
@@ -360,7 +368,7 @@ class NvSite:
         for name in ("lang_in_url", "rewrite"):
             if isinstance(facts.get(name), bool) and getattr(self, name) is None:
                 setattr(self, name, facts[name])
-        for name in ("op_mod", "home_module"):
+        for name in ("op_mod", "home_module", "default_lang"):
             if isinstance(facts.get(name), str) and getattr(self, name) is None:
                 setattr(self, name, facts[name])
         for module in facts.get("news_modules") or []:
