@@ -144,8 +144,10 @@ class Family:
         """Start from a stored profile's facts (fresh evidence of this crawl still wins)."""
 
     def discover(self, page: Selector, url: str) -> Iterator[Link]:
-        """Links of a discovery page (home, listing), classified by URL; families add context."""
-        for href in page.xpath("//a/@href | //link[@rel='next']/@href").getall():
+        """Links of a discovery page (home, listing), classified by URL; families add context.
+        The next-page links come first: a page cut at GOVNEWS_MAX_LINKS_PER_PAGE keeps its pagination."""
+        nexts = page.xpath("//link[@rel='next']/@href | //a[contains(concat(' ', @rel, ' '), ' next ')]/@href").getall()
+        for href in [*nexts, *page.xpath("//a/@href").getall()]:
             href = href.strip()
             if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
                 continue

@@ -321,7 +321,7 @@ class PortalSpider(scrapy.Spider):
         """Bound pagination: at most GOVNEWS_MAX_LISTING_PAGES pages per listing."""
         if url in self._pages_seen:
             return False
-        shape = self.family.PAGINATION.sub("", url)  # one count per listing, all its pages together
+        shape = self.family.PAGINATION.sub("", url).rstrip("/")  # one count per listing, all its pages
         seen = self._listing_pages.get(shape, 0)
         if seen >= self.max_listing_pages:
             self.crawler.stats.inc_value("govnews/limit/listing_pages")

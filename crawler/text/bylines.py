@@ -37,9 +37,9 @@ def trailing_source(body: etree._Element, base_url: str, skip: frozenset = froze
         if block in skip or any(a in skip for a in block.iterancestors()):
             continue
         parent = block.getparent()
-        if tag_of(block) in ("em", "strong") and parent is not None and parent is not body:
-            if element_text(parent) != element_text(block):
-                continue  # a bold label inside the line ("<p><strong>Nguồn:</strong> X</p>"): read the line
+        inline = tag_of(block) in ("em", "strong") and parent is not None and parent is not body
+        if inline and element_text(parent) != element_text(block):
+            continue  # a bold label inside the line ("<p><strong>Nguồn:</strong> X</p>"): read the line
         if any(tag_of(child) in BLOCK_TAGS for child in block.iter() if child is not block):
             continue
         text = element_text(block)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
@@ -36,24 +36,40 @@ from crawler.families.nukeviet.urls import NvSite, news_op_kind
 from crawler.items import Article
 from crawler.text.blocks import element_text, find_captions, paragraphs
 from crawler.text.normalise import clean_multiline, clean_text
+from crawler.text.vn_dates import VN_TZ
 
-_JS_VAR = re.compile(r"\b(nv_base_siteurl|nv_lang_data|nv_module_name|nv_func_name)\s*=\s*[\"']([^\"']{0,200})[\"']")
+_JS_VAR = re.compile(
+    r"\b(nv_base_siteurl|nv_lang_data|nv_module_name|nv_func_name)\s*=\s*[\"']([^\"']{0,200})[\"']"
+    r"|\b(nv_my_ofs)\s*=\s*(-?\d{1,2}(?:\.\d+)?)\b"
+)
 _NEWS_FUNCS = frozenset(["main", "viewcat", "detail"])
 _LISTING_FUNCS = frozenset(["main", "viewcat"])
 
 
 def page_variables(page: Selector) -> dict[str, str]:
-    """``nv_module_name``, ``nv_func_name``, ``nv_lang_data``, ``nv_base_siteurl`` as the page prints them."""
+    """``nv_module_name``, ``nv_func_name``, ``nv_lang_data``, ``nv_base_siteurl``, ``nv_my_ofs`` (the
+    render zone's UTC offset in hours) as the page's inline script prints them (``nv_html_site_js``)."""
     found: dict[str, str] = {}
     for script in page.root.iter("script"):
         text = script.text or ""
         if "nv_" not in text:
             continue
-        for name, value in _JS_VAR.findall(text[:20000]):
-            found.setdefault(name, value)
-        if len(found) == 4:
+        for name, value, offset_name, offset in _JS_VAR.findall(text[:20000]):
+            found.setdefault(name or offset_name, value or offset)
+        if len(found) == 5:
             break
     return found
+
+
+def render_zone(variables: Mapping[str, str]) -> tzinfo:
+    """The zone the page was rendered in: Asia/Ho_Chi_Minh unless ``nv_my_ofs`` says otherwise."""
+    try:
+        hours = float(variables.get("nv_my_ofs", "7"))
+    except ValueError:
+        return VN_TZ
+    if hours == 7 or not -12 <= hours <= 14:
+        return VN_TZ
+    return timezone(timedelta(hours=hours))
 
 
 class NukeViet(Family):
@@ -151,8 +167,7 @@ class NukeViet(Family):
         if variables.get("nv_func_name") and variables["nv_func_name"] != "detail":
             kind = f"{variables.get('nv_module_name')}/{variables['nv_func_name']}"
             raise NotAnArticle(f"the page says it is {kind}, not a news detail page")
-        scope_nodes = page.xpath(nvpage.ARTICLE_SCOPE)
-        scope = scope_nodes[0] if scope_nodes else page
+        scope = nvpage.article_scope(page)
         canonical = canonical_url(page, url)
         body = nvpage.body_element(page, scope)
         warnings: list[str] = []
@@ -162,7 +177,7 @@ class NukeViet(Family):
             body = self._degraded_body(page)
             if body is None:
                 raise ParseError("no article body: none of the news module's containers, no text block either")
-        dates = nvpage.read_dates(page, scope, body if not degraded else None, headline)
+        dates = nvpage.read_dates(page, scope, body if not degraded else None, headline, render_zone(variables))
         warnings.extend(dates.warnings)
         captions, caption_holders = find_captions(body, canonical)
         lines = nvpage.byline(scope, body)
@@ -186,7 +201,11 @@ class NukeViet(Family):
             source_url=lines.get("source_url"),
             author=lines.get("author"),
             categories=self._categories(page, url, aliases),
-            tags=unique(meta_content(page, "article:tag") or scope.xpath(nvpage.TAG_LINKS + "//text()").getall()),
+            tags=unique(
+                meta_content(page, "article:tag")
+                or scope.xpath(nvpage.TAG_LINKS + "//text()").getall()
+                or page.xpath(nvpage.TAG_LINE_LINKS + "//text()").getall()
+            ),
             attachments=self._attachments(page, body, canonical),
             other_urls=[u for u in dict.fromkeys([url, *other_urls]) if u != canonical],
             family=self.name,

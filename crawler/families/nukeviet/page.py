@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from lxml import etree
 from parsel import Selector
@@ -31,17 +31,27 @@ from parsel import Selector
 from crawler.families.base import meta_content
 from crawler.text.blocks import element_text
 from crawler.text.normalise import clean_text
-from crawler.text.vn_dates import parse_php_t_format, parse_vn_date
+from crawler.text.vn_dates import VN_TZ, parse_php_t_format, parse_vn_date
 
 ARTICLE_SCOPE = (
     "//*[@itemtype and (contains(@itemtype, 'schema.org/NewsArticle')"
     " or contains(@itemtype, 'schema.org/Article') or contains(@itemtype, 'schema.org/BlogPosting'))]"
 )
-HEADLINES = (".//*[@itemprop='headline']", ".//h1", ".//h2[contains(@class, 'title')]")
+# Without a schema.org scope (NukeViet < 4.3.08, the mobile_egov theme) the article is the news_column panel
+# holding the body; the page's first <h1> is the site name in the egov and mobile headers, never the title.
+NEWS_COLUMNS = "//*[contains(concat(' ', normalize-space(@class), ' '), ' news_column ')]"
+HEADLINES = (
+    ".//*[@itemprop='headline']",
+    ".//h1[contains(concat(' ', normalize-space(@class), ' '), ' title ')]",
+    ".//h1",
+    ".//h2[contains(@class, 'title')]",
+)
 LEADS = (
-    ".//*[@itemprop='description']",
     ".//*[contains(concat(' ', normalize-space(@class), ' '), ' hometext ')]",
-    ".//*[@id='hometext']",
+    ".//*[@id='hometext']//*[@itemprop='description']",
+    ".//*[@id='hometext']//*[contains(concat(' ', normalize-space(@class), ' '), ' h2 ')]",
+    ".//*[@id='hometext']/h2 | .//*[@id='hometext']/p",
+    ".//*[@itemprop='description']",
 )
 BODIES = (
     ".//*[@id='news-bodyhtml']",
@@ -57,8 +67,17 @@ SCHEMA_MODIFIED = ".//*[@itemprop='dateModified']"
 BREADCRUMB_NAMES = "//*[@itemtype and contains(@itemtype, 'BreadcrumbList')]//*[@itemprop='name']"
 TAG_LINKS = ".//a[contains(@href, '/tag/') or contains(@href, 'op=tag/')]"
 LABELS = ".//strong | .//b | .//span[contains(@class, 'label')] | .//em[contains(@class, 'label')]"
-# The news module's language strings (modules/news/language/vi.php, en.php) for the byline labels.
-BYLINE_LABEL = re.compile(r"^\s*(Tác giả|Tac gia|Author|Nguồn tin|Nguồn|Source)\s*[:：]?\s*$", re.IGNORECASE)
+# The news module's language strings (modules/news/language/{vi,en,fr}.php, 4.0-4.5) for the byline labels:
+# "Tác giả" (4.5), "Tác giả bài viết" (up to 4.4 and eGovernment), "Nguồn tin", "Author", "Source", "Auteur".
+BYLINE_LABEL = re.compile(
+    r"^\s*(Tác giả(?: bài viết)?|Tac gia|Author|Auteur|Nguồn tin|Nguồn|Source)\s*[:：]?\s*$", re.IGNORECASE
+)
+# The tag line's label: "Tags" (4.3.01+), "Từ khóa" / "Keywords" (up to 4.3.00).
+TAG_LINE_LINKS = (
+    "//strong[starts-with(normalize-space(.), 'Tags') or starts-with(normalize-space(.), 'Từ khóa')"
+    " or starts-with(normalize-space(.), 'Keywords') or starts-with(normalize-space(.), 'Mots')]/.."
+    "//a[contains(@href, '/tag/') or contains(@href, 'op=tag/')]"
+)
 _HIDDEN_CLASSES = frozenset(["hidden", "hide", "d-none", "sr-only", "visually-hidden", "invisible"])
 _DATE_LINE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}")
 
@@ -89,6 +108,17 @@ def first_visible_text(scope: Selector, xpaths: tuple[str, ...]) -> tuple[str | 
     return None, None
 
 
+def article_scope(page: Selector) -> Selector:
+    """The schema.org NewsArticle element; else the news_column panel holding the body; else the page."""
+    found = page.xpath(ARTICLE_SCOPE)
+    if found:
+        return found[0]
+    for column in page.xpath(NEWS_COLUMNS):
+        if any(column.xpath(xpath) for xpath in BODIES):
+            return column
+    return page
+
+
 def body_element(page: Selector, scope: Selector) -> etree._Element | None:
     """The body container: the first of the theme's containers holding text (in the article scope first)."""
     for where in (scope, page):
@@ -107,13 +137,18 @@ class Dates:
 
 
 def read_dates(
-    page: Selector, scope: Selector, body: etree._Element | None, headline: etree._Element | None = None
+    page: Selector,
+    scope: Selector,
+    body: etree._Element | None,
+    headline: etree._Element | None = None,
+    tz: tzinfo = VN_TZ,
 ) -> Dates:
     """Published: ``article:published_time`` (repaired), the visible date line, the hidden span.
-    Updated: ``article:modified_time`` or ``dateModified`` when later than published."""
+    Updated: ``article:modified_time`` or ``dateModified`` when later than published. ``tz`` is the
+    zone the page was rendered in (``nv_my_ofs``: sites set to "byCountry" render in the visitor's)."""
     dates = Dates()
     for raw in meta_content(page, "article:published_time"):
-        dates.published = parse_php_t_format(raw)
+        dates.published = parse_php_t_format(raw, tz)
         if dates.published is None:
             dates.warnings.append(f"unreadable article:published_time {raw[:60]!r}")
         else:
@@ -137,7 +172,9 @@ def read_dates(
     return dates
 
 
-def visible_date(scope: Selector, body: etree._Element | None, skip: etree._Element | None = None) -> datetime | None:
+def visible_date(
+    scope: Selector, body: etree._Element | None, skip: etree._Element | None = None, tz: tzinfo = VN_TZ
+) -> datetime | None:
     """The date line of the detail template ("Thứ năm - 14/12/2023 04:21"): visible text before
     the body, outside the headline (a title may quote a document's date)."""
     skipped = set(skip.iter()) if skip is not None else set()
@@ -159,7 +196,7 @@ def visible_date(scope: Selector, body: etree._Element | None, skip: etree._Elem
             texts.append(node.tail)
         for text in texts:
             if text and len(text) < 120 and _DATE_LINE.search(text):
-                moment = parse_vn_date(text, fallback=False)
+                moment = parse_vn_date(text, tz, fallback=False)
                 if moment is not None:
                     return moment
     return None
