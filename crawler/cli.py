@@ -22,7 +22,7 @@ def _settings(args: argparse.Namespace):
 
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
-    if args.db:
+    if getattr(args, "db", None):
         settings.set("GOVNEWS_DB", args.db, priority="cmdline")
     if getattr(args, "registry", None):
         settings.set("GOVNEWS_REGISTRY", args.registry, priority="cmdline")
@@ -96,6 +96,10 @@ def print_summary(outcomes: list[CrawlOutcome]) -> None:
         )
         if stats.get("govnews/deadletter_file"):
             print(f"  unsaved articles were written to {stats['govnews/deadletter_file']}", file=sys.stderr)
+        if stats.get("govnews/profile/changed"):
+            print(f"  the site changed shape: {stats['govnews/profile/changed']}", file=sys.stderr)
+        if stats.get("govnews/diagnostics") and not stats.get("item_scraped_count"):
+            print(f"  no article: {stats['govnews/diagnostics']}", file=sys.stderr)
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -190,65 +194,85 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _fetch_page(url: str, archives: list[str] | None) -> tuple[str, str]:
-    """(final URL, HTML) of one page: from WARC files, or one polite live request."""
-    if archives:
-        from crawler.archive import WarcArchive
-
-        archive = WarcArchive([str(Path(p).resolve()) for p in archives])
-        for _ in range(5):  # follow recorded redirects
-            found = archive.get(url)
-            if found is None:
-                raise LookupError(f"{url} is not in the web archive")
-            status, headers, body = found
-            location = next((v for k, v in headers if k.lower() == b"location"), None)
-            if status in (301, 302, 303, 307, 308) and location:
-                from urllib.parse import urljoin
-
-                url = urljoin(url, location.decode("latin-1"))
-                continue
-            return url, _decode(body, dict(headers).get(b"Content-Type", b"").decode("latin-1"))
-        raise LookupError(f"{url}: too many redirects")
-    from urllib.request import Request, urlopen
-
-    from crawler.settings import DOWNLOAD_MAXSIZE, DOWNLOAD_TIMEOUT, USER_AGENT
-
-    request = Request(url, headers={"User-Agent": USER_AGENT})
-    with urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:  # noqa: S310 - http(s) checked by the caller
-        return response.geturl(), _decode(response.read(DOWNLOAD_MAXSIZE), response.headers.get("Content-Type", ""))
-
-
 def _decode(body: bytes, content_type: str) -> str:
     from w3lib.encoding import html_to_unicode
 
     return html_to_unicode(content_type, body)[1]
 
 
+def detect_profile(settings, target: str, registry, family: str | None = None) -> tuple[Any, Any]:
+    """Learn a portal's profile the way a crawl starts (home page, robots.txt, sitemaps, feeds,
+    a few listings and sample articles), storing nothing; (spider, stats) of that run."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.portal import PortalSpider
+
+    settings = settings.copy()
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    settings.set(
+        "EXTENSIONS",
+        {"crawler.extensions.runs.CrawlRuns": None, "crawler.extensions.health.HealthChecks": None,
+         "crawler.extensions.progress.Progress": None, "crawler.archive.WarcRecorder": None},
+        priority="cmdline",
+    )
+    portal_args = {"site": target} if target in registry else {"url": target}
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(PortalSpider)
+    process.crawl(crawler, profile_only=True, family=family, **portal_args)
+    process.start()
+    return crawler.spider, crawler.stats.get_stats() if crawler.stats else {}
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
     import json
 
-    from crawler.families.detect import detect_family
+    from crawler.registry import RegistryError, load_registry, resolve_target
 
-    if not args.url.startswith(("http://", "https://")):
-        print("govnews: detect needs an http(s) URL", file=sys.stderr)
-        return EXIT_USAGE
+    args.quiet = not args.verbose
+    settings = _settings(args)
     try:
-        url, html = _fetch_page(args.url, args.archive)
-    except (OSError, LookupError) as error:
-        print(f"govnews: could not fetch {args.url}: {error}", file=sys.stderr)
+        registry = load_registry(settings.get("GOVNEWS_REGISTRY"))
+        portal = resolve_target(args.url, registry)
+    except RegistryError as error:
+        print(f"govnews: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    target = portal.host if portal.host in registry else args.url
+    spider, stats = detect_profile(settings, target, registry, args.family)
+    profile = getattr(spider, "profile", None) or (spider.current_profile() if spider else None)
+    reached = any(stats.get(f"govnews/discovery/{kind}") for kind in ("pages", "feeds", "sitemaps"))
+    if profile is None or not reached:
+        print(f"govnews: could not read {args.url} ({stats.get('finish_reason', 'not started')})", file=sys.stderr)
         return EXIT_FAILED
-    detection = detect_family(html, url)
+    report = {
+        **profile.as_dict(),
+        "articles_found": stats.get("govnews/discovery/articles_found", 0),
+        "samples": spider.samples,
+        "requests": stats.get("downloader/request_count", 0),
+    }
+    if stats.get("govnews/diagnostics"):
+        report["diagnostics"] = stats["govnews/diagnostics"]
     if args.json:
-        print(
-            json.dumps(
-                {"url": url, "family": detection.family, "score": detection.score, "evidence": detection.evidence},
-                ensure_ascii=False,
-            )
-        )
-    else:
-        print(f"{url}: {detection.family} (score {detection.score})")
-        for line in detection.evidence:
-            print(f"  - {line}")
+        print(json.dumps(report, ensure_ascii=False, default=str))
+        return EXIT_OK
+    print(f"{profile.base_url}: {profile.family}")
+    for line in profile.evidence:
+        print(f"  - {line}")
+    facts = {k: v for k, v in profile.facts.items() if v not in (None, [], {}, "", 0)}
+    print("site shape:")
+    for key, value in facts.items():
+        print(f"  {key}: {value}")
+    if profile.label:
+        print(f"  article URLs: {profile.label}")
+    for shape in profile.shapes.article_shapes()[:8]:
+        print(f"  article shape: {shape}")
+    print(f"feeds: {len(profile.feeds)}  sitemaps: {len(profile.sitemaps)}  articles found: {report['articles_found']}"
+          f"  requests: {report['requests']}")
+    for sample in spider.samples:
+        flag = " (degraded)" if sample["degraded"] else ""
+        print(f"  sample{flag}: {sample['title']!r} {sample['published']} body {sample['body_chars']} chars;"
+              f" {', '.join(sample['fields']) or 'no other fields'}")
+    if report.get("diagnostics"):
+        print(f"diagnostics: {report['diagnostics']}")
     return EXIT_OK
 
 
@@ -411,10 +435,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 
-    detect = sub.add_parser("detect", help="name the CMS family of a portal, with the evidence")
-    detect.add_argument("url", help="home page or article URL")
-    detect.add_argument("--archive", action="append", metavar="WARC", help="read the page from this WARC")
-    detect.add_argument("--json", action="store_true", help="one JSON object")
+    detect = sub.add_parser("detect", help="learn a portal's family and shape (its site profile), storing nothing")
+    detect.add_argument("url", help="registry host or any URL of the portal")
+    detect.add_argument("--archive", action="append", metavar="WARC", help="replay from this WARC (repeatable)")
+    detect.add_argument("--family", help="skip detection: use this CMS family")
+    detect.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
+    detect.add_argument("--json", action="store_true", help="the profile as one JSON object")
+    detect.add_argument("--verbose", "-v", action="store_true", help="log the crawl at INFO")
+    detect.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
     detect.set_defaults(func=cmd_detect)
 
     extract = sub.add_parser("extract", help="parse saved pages (.html, .html.gz) into JSON lines, no crawl")

@@ -101,6 +101,7 @@ GOVNEWS_REGISTRY = None  # path of portals.toml; None: data/portals.toml of the 
 
 # --- misc -------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
+LOG_FORMATTER = "crawler.logformatter.GovnewsLogFormatter"  # items are named by URL in the log, never printed
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -107,7 +107,7 @@ def test_handwritten_excerpt_rule(hints, body, summary):
 @pytest.mark.parametrize(
     ("path", "kind"),
     [
-        ("/2023/06/ky-hop-thu-sau/", PageKind.ARTICLE),
+        ("/2023/06/ky-hop-thu-sau/", PageKind.UNKNOWN),  # a post only once the site's post shapes are learned
         ("/?p=15", PageKind.ARTICLE),
         ("/category/tin-tuc-su-kien/", PageKind.LISTING),
         ("/category/tin-tuc-su-kien/page/2/", PageKind.LISTING),
@@ -115,7 +115,7 @@ def test_handwritten_excerpt_rule(hints, body, summary):
         ("/feed/", PageKind.FEED),
         ("/category/y-te/feed/", PageKind.FEED),
         ("/comments/feed/", PageKind.OTHER),
-        ("/gioi-thieu-chung/", PageKind.OTHER),
+        ("/gioi-thieu-chung/", PageKind.UNKNOWN),  # a page or a post: the page sitemap or the page itself says
         ("/tag/nong-nghiep/", PageKind.OTHER),
         ("/wp-sitemap.xml", PageKind.SITEMAP),
     ],

@@ -122,8 +122,12 @@ class PortalSpider(scrapy.Spider):
         self.recheck_days = settings.getfloat("GOVNEWS_RECHECK_DAYS")
         self.probe_budget = settings.getint("GOVNEWS_PROBE_BUDGET", 100)
         family = self._family_arg or portal.family
-        if self.profile_only:
-            return  # govnews detect: nothing is read from or written to the database
+        if self.profile_only:  # govnews detect: a bounded look, nothing read from or written to the database
+            self.max_requests = min(self.max_requests, settings.getint("GOVNEWS_DETECT_MAX_REQUESTS", 60))
+            self.probe_budget = min(self.probe_budget, 15)
+            if family != "auto":
+                self._use_family(family, f"{family} (named by the registry or --family)")
+            return
         try:
             from pipelines.profiles import ProfileStore
 
@@ -451,12 +455,18 @@ class PortalSpider(scrapy.Spider):
             if not self._budget_left():
                 break
             self.crawler.stats.inc_value("govnews/probe/requests")
-            self.crawler.engine.crawl(self._request(url, self.parse_probe, kind="probe", priority=5))
+            request = self._request(
+                url, self.parse_probe, kind="probe", priority=5, handle_httpstatus_list=[403, 404, 410]
+            )
+            self.crawler.engine.crawl(request)
             scheduled += 1
         return scheduled
 
     def parse_probe(self, response: Response):
         """A page of unknown kind: its own markup (or a trial parse) says what it is."""
+        if response.status != 200:  # a dead link on the site is the site's matter, not a crawl error
+            self.crawler.stats.inc_value("govnews/probe/missing")
+            return
         if not isinstance(response, TextResponse):
             self.shapes.observe(response.url, PageKind.OTHER)
             return
@@ -513,6 +523,7 @@ class PortalSpider(scrapy.Spider):
         if self._resolve_deferred() or self._probe_round():
             raise DontCloseSpider
         self._rekey()
+        self._drop_misfiled()
         if self.full and not getattr(self, "_full_seeded", False):
             self._full_seeded = True
             self._add_stored_articles()
@@ -535,6 +546,16 @@ class PortalSpider(scrapy.Spider):
             hints = self._hints.pop(key, None)
             if hints and new not in self._hints:
                 self._hints[new] = hints
+
+    def _drop_misfiled(self) -> None:
+        """Links filed as articles by their shape before the site's rules were learned (a static page
+        listed by a sitemap read later) are dropped when the family's rules now place them elsewhere."""
+        for key in [k for k in self._refs if k not in self._requested and k not in self._queued]:
+            kinds = {self.family.classify(url) for url in self._refs[key]}
+            if kinds and not kinds & {PageKind.ARTICLE, PageKind.UNKNOWN}:
+                del self._refs[key]
+                self._hints.pop(key, None)
+                self.crawler.stats.inc_value("govnews/discovery/reclassified")
 
     def _top_up(self, wanted: int) -> int:
         """Schedule up to ``wanted`` more article requests from the pending ones; how many went out."""
