@@ -19,7 +19,17 @@ from warcio.archiveiterator import ArchiveIterator
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
-CORPORA = {"nukeviet-khxhnvnghean": "nukeviet", "wordpress-xaphuchoa.tanyen.bacgiang.gov.vn": "wordpress"}
+FAMILIES = ("nukeviet", "wordpress")  # a corpus folder is named <family>-<site>
+
+
+def corpora(shared: Path) -> dict[str, str]:
+    """Every corpus of ``shared/corpus`` with its family, from the folder name."""
+    found = {}
+    for folder in sorted((shared / "corpus").iterdir()):
+        family = folder.name.split("-", 1)[0]
+        if family in FAMILIES and (folder / "site.warc.gz").exists():
+            found[folder.name] = family
+    return found
 
 
 def responses(warc: Path) -> dict[str, bytes]:
@@ -32,7 +42,7 @@ def responses(warc: Path) -> dict[str, bytes]:
 
 
 def main(shared: Path) -> None:
-    for corpus, family in CORPORA.items():
+    for corpus, family in corpora(shared).items():
         source = shared / "corpus" / corpus
         if not source.is_dir():
             print(f"skip {corpus}: not found", file=sys.stderr)

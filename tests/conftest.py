@@ -45,6 +45,19 @@ def page_cases(family: str) -> list[PageCase]:
     return [PageCase(p) for p in sorted((PAGES / family).glob("*/*")) if (p / "expected.json").exists()]
 
 
+def nfc(value):
+    """Expected values as govnews stores text: NFC (a truth may keep a title typed in NFD)."""
+    import unicodedata
+
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: nfc(v) for k, v in value.items()}
+    return value
+
+
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 

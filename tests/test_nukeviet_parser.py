@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from conftest import page_cases
+from conftest import nfc, page_cases
 
 from crawler.families import ParseError
 from crawler.families.base import PageKind
@@ -42,7 +42,7 @@ def test_fixtures_present():
 @pytest.mark.parametrize("field", TEXT_FIELDS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_field(case, field):
-    assert getattr(parse(case), field) == case.expected[field]
+    assert getattr(parse(case), field) == nfc(case.expected[field])
 
 
 @pytest.mark.parametrize("field", ["published", "updated"])

@@ -6,7 +6,7 @@ import gzip
 from datetime import datetime
 
 import pytest
-from conftest import PAGES, page_cases
+from conftest import nfc, PAGES, page_cases
 from parsel import Selector
 
 from crawler.discovery import feed_entries
@@ -43,7 +43,7 @@ def test_fixtures_present():
 @pytest.mark.parametrize("field", FIELDS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_field(case, field):
-    assert getattr(parse(case), field) == case.expected[field]
+    assert getattr(parse(case), field) == nfc(case.expected[field])
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
