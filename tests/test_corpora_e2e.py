@@ -8,7 +8,6 @@ bounds are the issue's: complete, precise, and field by field at least as good a
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 import pytest

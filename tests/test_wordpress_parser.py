@@ -6,7 +6,7 @@ import gzip
 from datetime import datetime
 
 import pytest
-from conftest import nfc, PAGES, page_cases
+from conftest import PAGES, nfc, page_cases
 from parsel import Selector
 
 from crawler.discovery import feed_entries
