@@ -211,8 +211,12 @@ def detect_profile(settings, target: str, registry, family: str | None = None) -
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set(
         "EXTENSIONS",
-        {"crawler.extensions.runs.CrawlRuns": None, "crawler.extensions.health.HealthChecks": None,
-         "crawler.extensions.progress.Progress": None, "crawler.archive.WarcRecorder": None},
+        {
+            "crawler.extensions.runs.CrawlRuns": None,
+            "crawler.extensions.health.HealthChecks": None,
+            "crawler.extensions.progress.Progress": None,
+            "crawler.archive.WarcRecorder": None,
+        },
         priority="cmdline",
     )
     portal_args = {"site": target} if target in registry else {"url": target}
@@ -265,12 +269,16 @@ def cmd_detect(args: argparse.Namespace) -> int:
         print(f"  article URLs: {profile.label}")
     for shape in profile.shapes.article_shapes()[:8]:
         print(f"  article shape: {shape}")
-    print(f"feeds: {len(profile.feeds)}  sitemaps: {len(profile.sitemaps)}  articles found: {report['articles_found']}"
-          f"  requests: {report['requests']}")
+    print(
+        f"feeds: {len(profile.feeds)}  sitemaps: {len(profile.sitemaps)}  articles found: {report['articles_found']}"
+        f"  requests: {report['requests']}"
+    )
     for sample in spider.samples:
         flag = " (degraded)" if sample["degraded"] else ""
-        print(f"  sample{flag}: {sample['title']!r} {sample['published']} body {sample['body_chars']} chars;"
-              f" {', '.join(sample['fields']) or 'no other fields'}")
+        print(
+            f"  sample{flag}: {sample['title']!r} {sample['published']} body {sample['body_chars']} chars;"
+            f" {', '.join(sample['fields']) or 'no other fields'}"
+        )
     if report.get("diagnostics"):
         print(f"diagnostics: {report['diagnostics']}")
     return EXIT_OK

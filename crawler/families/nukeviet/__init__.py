@@ -172,7 +172,7 @@ class NukeViet(Family):
         body = nvpage.body_element(page, scope)
         warnings: list[str] = []
         degraded = body is None
-        title, headline = nvpage.first_visible_text(scope, nvpage.HEADLINES)
+        title, headline = nvpage.headline(page, scope)
         if degraded:
             body = self._degraded_body(page)
             if body is None:

@@ -234,6 +234,21 @@ def byline(scope: Selector, body: etree._Element | None) -> dict:
     return found
 
 
+def headline(page: Selector, scope: Selector) -> tuple[str | None, etree._Element | None]:
+    """The article's title: the headline of the article scope. Outside one (a theme without it) the first
+    ``<h1>`` is the site name in the egov and mobile headers, so a heading counts only when it says what
+    the core's ``og:title`` says, and ``og:title`` itself stands in otherwise."""
+    og_titles = [clean_text(t) for t in meta_content(page, "og:title")]
+    if scope is not page:
+        return first_visible_text(scope, HEADLINES)
+    for xpath in HEADLINES:
+        for node in page.xpath(xpath):
+            text = clean_text(element_text(node.root))
+            if text and not is_hidden(node.root) and (not og_titles or text in og_titles):
+                return text, node.root
+    return (og_titles[0], None) if og_titles else (None, None)
+
+
 def title_from_head(page: Selector) -> str | None:
     for candidate in (*meta_content(page, "og:title"), " ".join(page.xpath("//title//text()").getall())):
         title = clean_text(candidate)
