@@ -194,6 +194,10 @@ def same_site(url: str, other: str) -> bool:
     return host_of(url) == host_of(other)
 
 
+# A template variable the CMS printed unrendered ("$headline", "${title}"): never a value.
+_UNRENDERED = re.compile(r"^\$\{?[A-Za-z_][\w.]*\}?$")
+
+
 def meta_content(page: Selector, *names: str) -> list[str]:
     """``content`` of ``<meta property|name=...>`` in document order (one pass over the metas)."""
     wanted = set(names)
@@ -202,7 +206,7 @@ def meta_content(page: Selector, *names: str) -> list[str]:
         key = meta.get("property") or meta.get("name")
         if key in wanted:
             text = clean_text(meta.get("content"))
-            if text:
+            if text and not _UNRENDERED.match(text):
                 values[key].append(text)
     return [value for name in names for value in values[name]]
 
@@ -218,12 +222,22 @@ def canonical_url(page: Selector, url: str) -> str:
     return url
 
 
+def is_document_url(href: str) -> bool:
+    """A document (PDF, Office, archive) by its path -- also a document store's URL that carries the file
+    name before an id (Liferay's ``/documents/<repo>/<folder>/<name>.pdf/<uuid>``, ``get_file?uuid=``)."""
+    path = urlsplit(href).path.lower()
+    if path.endswith(DOCUMENT_EXTENSIONS):
+        return True
+    if path.startswith("/documents/"):
+        return any(segment.endswith(DOCUMENT_EXTENSIONS) for segment in path.split("/"))
+    return path.endswith("/document_library/get_file")
+
+
 def document_links(element: Any, base_url: str) -> list[str]:
     """Links to documents (PDF, Office, archives) under ``element``, in order, deduplicated."""
     seen: dict[str, None] = {}
     for href, _ in iter_links(element, base_url):
-        path = urlsplit(href).path.lower()
-        if path.endswith(DOCUMENT_EXTENSIONS):
+        if is_document_url(href):
             seen.setdefault(href, None)
     return list(seen)
 
