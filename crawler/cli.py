@@ -241,11 +241,15 @@ def cmd_detect(args: argparse.Namespace) -> int:
         print(f"govnews: {error}", file=sys.stderr)
         return EXIT_USAGE
     target = portal.host if portal.host in registry else args.url
-    spider, stats = detect_profile(settings, target, registry, args.family)
+    spider, stats = detect_profile(settings, target, registry, args.family or "auto")  # detect, even if registered
     profile = getattr(spider, "profile", None) or (spider.current_profile() if spider else None)
     reached = any(stats.get(f"govnews/discovery/{kind}") for kind in ("pages", "feeds", "sitemaps"))
     if profile is None or not reached:
-        print(f"govnews: could not read {args.url} ({stats.get('finish_reason', 'not started')})", file=sys.stderr)
+        if stats.get("govnews/archive/miss") and not stats.get("govnews/archive/hit"):
+            why = "its pages are not in the web archive"
+        else:
+            why = f"no page could be read: {stats.get('finish_reason', 'not started')}"
+        print(f"govnews: could not detect {args.url}: {why}", file=sys.stderr)
         return EXIT_FAILED
     report = {
         **profile.as_dict(),

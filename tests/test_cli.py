@@ -24,9 +24,12 @@ from conftest import PAGES, WARCS, run_govnews
 def test_detect_from_archive(url, warc, family):
     result = run_govnews("detect", url, "--archive", str(WARCS / warc / "site.warc.gz"), "--json")
     assert result.returncode == 0, result.stderr
-    detection = json.loads(result.stdout)
-    assert detection["family"] == family
-    assert any("generator" in line for line in detection["evidence"])
+    profile = json.loads(result.stdout)
+    assert profile["family"] == family
+    assert any("generator" in line for line in profile["evidence"])
+    assert profile["article_shapes"], "the profile names the site's article URL shapes"
+    assert profile["samples"] and all(s["title"] and s["published"] for s in profile["samples"])
+    assert profile["articles_found"] >= 20
 
 
 def test_detect_missing_page_fails_clearly():
@@ -35,6 +38,7 @@ def test_detect_missing_page_fails_clearly():
     )
     assert result.returncode == 1
     assert "not in the web archive" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_extract_saved_pages(tmp_path):
