@@ -28,7 +28,8 @@ def test_detect_from_archive(url, warc, family):
     assert profile["family"] == family
     assert any("generator" in line for line in profile["evidence"])
     assert profile["article_shapes"], "the profile names the site's article URL shapes"
-    assert profile["samples"] and all(s["title"] and s["published"] for s in profile["samples"])
+    assert profile["samples"]
+    assert all(s["title"] and s["published"] for s in profile["samples"])
     assert profile["articles_found"] >= 20
 
 
