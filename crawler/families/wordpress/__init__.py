@@ -230,8 +230,10 @@ class WordPress(Family):
             or wp.visible_date(post)
             or hints.get("published")
         )
+        later_blocks = [m for m in wp.block_dates(post)[1:] if published is not None and m > published]
         updated = (
             wp.first_time(post, wp.MODIFIED)
+            or (later_blocks[0] if later_blocks else None)
             or first_date(meta_content(page, "article:modified_time") + [ld.get("dateModified", "")])
             or hints.get("updated")
         )

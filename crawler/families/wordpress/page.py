@@ -136,12 +136,24 @@ def terms(post: Selector, xpaths: tuple[str, ...]) -> list[str]:
 
 
 def first_time(post: Selector, xpaths: tuple[str, ...]) -> datetime | None:
+    """The first date the xpaths (ending in an attribute) find on the post itself, not in a query loop."""
     for xpath in xpaths:
-        for value in post.xpath(xpath).getall():
+        for value in post.xpath(f"({xpath})[not(parent::*[{NOT_THE_POST}])]").getall():
             moment = parse_iso(value.strip())
             if moment is not None:
                 return moment
     return None
+
+
+def block_dates(post: Selector) -> list[datetime]:
+    """The post-date blocks of the post itself, in order: a block theme's single template prints the
+    publish date, and a second block set to the modified date when the site shows edits."""
+    moments: list[datetime] = []
+    for value in post.xpath(f".//*[{has_class('wp-block-post-date')}][not({NOT_THE_POST})]//time/@datetime").getall():
+        moment = parse_iso(value.strip())
+        if moment is not None:
+            moments.append(moment)
+    return moments
 
 
 def visible_date(post: Selector) -> datetime | None:

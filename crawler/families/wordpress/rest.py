@@ -3,7 +3,7 @@
 ``<link rel="https://api.w.org/" href=…>`` names the API root: ``/wp-json/`` with
 pretty permalinks, ``/?rest_route=/`` without. ``wp/v2/posts`` lists posts
 newest first, 100 a page at most, the page count in ``X-WP-TotalPages``; with
-``_embed=author,wp:term`` every post carries its author's name and its terms. Per
+``_embed`` every post carries its author's name and its terms. Per
 post it gives what HTML often does not: ``date_gmt``, ``modified_gmt``, the
 excerpt as rendered (hand-written or automatic -- the automatic one is the
 content's first words and ``[&hellip;]``, told apart like a feed's), term names
@@ -26,18 +26,28 @@ from crawler.text.vn_dates import parse_iso
 
 PER_PAGE = 100  # the API's maximum
 MAX_API_PAGES = 200  # 20,000 posts: beyond that the sitemaps and listings carry discovery
-_EMBED = "author,wp:term"
+# ``?per_page=100&_embed`` is the form integrations and archivists request (the page count decides the rest);
+# it embeds the author and the terms (and media, which are not read).
 
 
 def posts_url(root: str, page: int = 1) -> str:
     """``wp/v2/posts`` under an API root, for both root forms."""
     parts = urlsplit(root)
     query = parse_qs(parts.query)
-    params = {"per_page": str(PER_PAGE), "_embed": _EMBED, "page": str(page)}
+    params = {"per_page": str(PER_PAGE), "_embed": ""}
+    if page > 1:
+        params["page"] = str(page)
     if "rest_route" in query:
         route = query["rest_route"][0].rstrip("/") + "/wp/v2/posts"
         return urlunsplit(
-            (parts.scheme, parts.netloc, parts.path or "/", urlencode({"rest_route": route, **params}), "")
+            # plain permalinks: the same route answers at /?rest_route= and /index.php?rest_route=
+            (
+                parts.scheme,
+                parts.netloc,
+                (parts.path or "/").removesuffix("index.php") or "/",
+                urlencode({"rest_route": route, **params}, safe="/"),
+                "",
+            )
         )
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return urlunsplit((parts.scheme, parts.netloc, path + "wp/v2/posts", urlencode(params), ""))
