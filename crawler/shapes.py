@@ -97,6 +97,10 @@ class ShapeBook:
             return None  # mixed: the more specific shape is ambiguous, the generic one would be too
         return None
 
+    def seen(self, url: str) -> bool:
+        """Some page of this URL's shape was classified before (its kind may be mixed)."""
+        return any(shape in self.counts for shape in url_shapes(url))
+
     def article_shapes(self) -> list[str]:
         return sorted(s for s, kinds in self.counts.items() if set(kinds) == {PageKind.ARTICLE.value})
 

@@ -55,3 +55,60 @@ def test_zipped_deployment_creates_and_stamps_the_current_schema(sqlite_url, mon
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
     engine.dispose()
+
+
+def test_upgrade_from_0002_keeps_the_data_and_adds_site_profiles(db_url):
+    """A database made by the previous version (revision 0002), with articles, runs and schedules in it."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, insert, select
+    from sqlalchemy.orm import Session
+
+    from crawler.profile import SiteProfile
+    from pipelines import models as m
+    from pipelines.profiles import ProfileStore
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0002")
+    assert "site_profiles" not in inspect(engine).get_table_names()
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(m.Site), [{"id": 1, "host": "a.gov.vn", "name": "A", "family": "nukeviet", "first_seen": now}]
+        )
+        connection.execute(
+            insert(m.Article),
+            [
+                {
+                    "id": 1,
+                    "site_id": 1,
+                    "url": "https://a.gov.vn/news/c/t-1.html",
+                    "source_key": "news:1",
+                    "family": "nukeviet",
+                    "title": "Tiêu đề",
+                    "body_text": "Thân bài.",
+                    "categories": ["C"],
+                    "tags": [],
+                    "body_hash": "0" * 64,
+                    "content_hash": "1" * 64,
+                    "version": 1,
+                    "first_seen": now,
+                    "last_seen": now,
+                    "changed_at": now,
+                    "change_seq": 1,
+                }
+            ],
+        )
+        connection.execute(insert(m.CrawlRun), [{"site": "a.gov.vn", "started_at": now, "mode": "full", "stats": {}}])
+        connection.execute(insert(m.PortalSchedule), [{"site": "a.gov.vn", "failures": 0, "last_start": now}])
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with Session(engine) as session:
+        assert session.scalar(select(m.Article.title)) == "Tiêu đề"
+        assert session.scalar(select(m.Article.categories)) == ["C"]
+        assert session.scalar(select(func.count()).select_from(m.CrawlRun)) == 1
+        assert session.scalar(select(m.PortalSchedule.site)) == "a.gov.vn"
+    profiles = ProfileStore(engine)
+    assert profiles.save(SiteProfile(host="a.gov.vn", family="nukeviet", base_url="https://a.gov.vn/")) == []
+    assert profiles.load("a.gov.vn").family == "nukeviet"
+    engine.dispose()

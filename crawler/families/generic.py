@@ -102,7 +102,7 @@ class Generic(Family):
             return PageKind.LISTING
         if _ARTICLE_PATH.search(target):
             return PageKind.ARTICLE
-        return PageKind.OTHER
+        return PageKind.UNKNOWN  # learned URL shapes or the page itself (a probe) decide
 
     def article_key(self, url: str) -> str | None:
         parts = urlsplit(url)

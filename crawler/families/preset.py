@@ -110,6 +110,13 @@ _PUBLISHED_LABEL = re.compile(
     r"(?:Đã xuất bản|Ngày xuất bản|Ngày đăng|Đăng ngày|Ngày ban hành|Published(?: on)?|Publish Date)\s*[:：]?\s*",
     re.IGNORECASE,
 )
+# Links that are never an article or a listing, whatever the platform: files, assets, account and search pages.
+NOT_CONTENT = re.compile(
+    r"\.(?:jpe?g|png|gif|webp|svg|ico|css|js|pdf|docx?|xlsx?|pptx?|zip|rar|7z|mp[34]|avi|wmv|flv|xml|json|txt)(?:\?|$)"
+    r"|/(?:wp-admin|admin|login|logout|dang-nhap|dang-ky|search|tim-kiem|lien-he|contact|c/portal/login|"
+    r"c/document_library|documents|image)(?:/|\?|$)|[?&](?:p_p_lifecycle=[12]|p_p_state=(?:pop_up|exclusive))",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.;!?…]$")
 _BYLINE_PUNCTUATION = re.compile(r"[:.;!?…,()\d]")
 _FORMAT_TOKENS = {
@@ -259,7 +266,9 @@ class Preset(Family):
             return PageKind.ARTICLE
         if parts.path in ("", "/") or self._listing.search(target):
             return PageKind.LISTING
-        return PageKind.OTHER
+        if NOT_CONTENT.search(target):
+            return PageKind.OTHER
+        return PageKind.UNKNOWN  # the site's own shapes (feeds, probes) will say
 
     def article_key(self, url: str) -> str | None:
         """Host, path and the query parameters that name the article (not where its link was clicked)."""

@@ -444,7 +444,11 @@ class PortalSpider(scrapy.Spider):
                 self.crawler.stats.set_value("govnews/probe/unresolved", len(self._deferred))
             return 0
         by_shape: dict[str, str] = {}
-        for url in self._deferred:
+        for url in list(self._deferred):
+            if self.shapes.seen(url):  # a shape seen as several kinds: probing more of it decides nothing
+                del self._deferred[url]
+                self.crawler.stats.inc_value("govnews/probe/ambiguous_skipped")
+                continue
             by_shape.setdefault(url_shapes(url)[0], url)
             if len(by_shape) >= budget:
                 break
