@@ -66,7 +66,8 @@ def url_shapes(url: str) -> tuple[str, str]:
     generic = "/" + "/".join(classes) + slash + query
     if not segments:
         return generic, generic
-    first = segments[0].lower() if len(segments) > 1 else classes[0]
+    # a base is a word (a module, a category base), never a number (a year of a dated permalink)
+    first = segments[0].lower() if len(segments) > 1 and classes[0] == "{slug}" else classes[0]
     specific = "/" + "/".join([first, *classes[1:]]) + slash + query
     return specific, generic
 
