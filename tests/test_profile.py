@@ -89,7 +89,8 @@ def test_the_learned_shape_is_stored(twice):
     assert profile["family"] == "nukeviet"
     assert "tin-tuc" in profile["facts"]["news_modules"], "the virtual news module, learned"
     assert "about" in profile["facts"]["other_modules"]
-    assert profile["feeds"] and profile["sitemaps"]
+    assert profile["feeds"]
+    assert profile["sitemaps"]
 
 
 def test_the_next_crawl_starts_from_it_and_keeps_it(twice):

@@ -82,7 +82,7 @@ class NukeViet(Family):
         self.site = NvSite()
         # registry hints (else the stock module name): they start discovery; what the site shows still wins
         for module in self.options.get("modules", ["news"]):
-            self.site.note_module(str(module), news=True)
+            self.site.note_module(str(module), news=True, hint=True)
         if self.options.get("module_in_url") is False and self.options.get("modules"):
             self.site.op_mod = str(self.options["modules"][0])
 

@@ -125,6 +125,8 @@ class NvSite:
     other_modules: set[str] = field(default_factory=set)
     rewrite: bool | None = None
     """Friendly URLs on (True), the query form (False), not known yet (None)."""
+    hinted: set[str] = field(default_factory=set)
+    """News modules named by hints only (registry options, the stock name), not yet seen on the site."""
 
     # -- parsing ---------------------------------------------------------------
     def parse(self, url: str) -> NvUrl | None:
@@ -227,10 +229,18 @@ class NvSite:
         return nv.module, alias
 
     # -- learning --------------------------------------------------------------------
-    def note_module(self, module: str, *, news: bool | None = None) -> None:
+    def note_module(self, module: str, *, news: bool | None = None, hint: bool = False) -> None:
+        """What a page, sitemap or feed showed of a module; ``hint``: only a registry option or the stock
+        name, used to classify but not reported as learned until the site confirms it."""
         if not module or not _MODULE_NAME.match(module) or module in RESERVED_OPS:
             return
+        if news and hint:
+            if module not in self.news_modules:
+                self.hinted.add(module)
+            self.news_modules.add(module)
+            return
         if news:
+            self.hinted.discard(module)
             self.news_modules.add(module)
             self.other_modules.discard(module)
         elif news is False and module not in self.news_modules:
@@ -356,7 +366,7 @@ class NvSite:
             "op_mod": self.op_mod,
             "home_module": self.home_module,
             "default_lang": self.default_lang,
-            "news_modules": sorted(self.news_modules),
+            "news_modules": sorted(self.news_modules - self.hinted),
             "other_modules": sorted(self.other_modules),
         }
 
