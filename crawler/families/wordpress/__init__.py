@@ -154,10 +154,13 @@ class WordPress(Family):
         classes = wp.body_classes(page)
         if not classes:
             return None
-        if "single-post" in classes or ("single" in classes and any(c.startswith("postid-") for c in classes)):
+        if "single-post" in classes:
             return PageKind.ARTICLE
-        if classes & _NOT_POSTS or any(c.startswith("single-") for c in classes):
-            return PageKind.OTHER
+        other_types = {c for c in classes if c.startswith("single-") and not c.startswith("single-format-")}
+        if classes & _NOT_POSTS or other_types:
+            return PageKind.OTHER  # a page, an attachment, a custom post type ("single-van-ban")
+        if "single" in classes and any(c.startswith("postid-") for c in classes):
+            return PageKind.ARTICLE  # themes older than single-<type> body classes
         if classes & _OTHER_LISTINGS:
             return PageKind.OTHER
         if classes & _LISTING_BODIES:
@@ -291,7 +294,8 @@ class WordPress(Family):
     def _author(self, post: Selector, ld: dict, by_id: dict, hints: Mapping[str, Any]) -> str | None:
         for xpath in wp.AUTHOR:
             for node in post.xpath(f"{xpath}[not({wp.NOT_THE_POST})]"):
-                name = strip_by(clean_text(" ".join(node.xpath(f".//text()[not({wp.SCREEN_READER})]").getall())))
+                text = clean_text(" ".join(node.xpath(f".//text()[not({wp.SCREEN_READER})]").getall()))
+                name = strip_by(text).strip(" -|–·,")
                 if name and len(name) <= 80:
                     return name
         return wp.ld_author(ld, by_id) or clean_text(hints.get("author")) or None

@@ -70,12 +70,15 @@ MODIFIED = (
 )
 VISIBLE_DATE = (
     f".//*[{has_class('wp-block-post-date')} and not({has_class('wp-block-post-date__modified-date')})]",
+    f".//*[@itemprop='datePublished' or ({has_class('published')} and not(self::time))]",  # Astra: text only
     f".//*[{has_class('posted-on')} or {has_class('entry-date')} or {has_class('post-date')}"
     f" or {has_class('td-post-date')} or {has_class('date')}]",
 )
 AUTHOR = (
     f".//*[{has_class('byline')} or {has_class('author')} or {has_class('vcard')}]//a[@rel='author']",
     f".//*[{has_class('wp-block-post-author__name')} or {has_class('wp-block-post-author-name')}]",
+    f".//*[{has_class('td-post-author-name')} or {has_class('jeg_meta_author')} or {has_class('meta-author')}]//a",
+    f".//*[{has_class('post-author')}]//*[{has_class('meta-text')}]",  # Twenty Twenty: "By <a>Name</a>"
     f".//*[{has_class('author-title')} or {has_class('author-name')} or {has_class('td-post-author-name')}]",
     f".//*[{has_class('fn')}]",
     f".//a[@rel='author' and not({has_class('author-link')})]",
