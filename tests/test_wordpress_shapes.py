@@ -10,10 +10,8 @@ WordPress install (tests/fixtures/warc/wordpress-stp.kontum.gov.vn).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
-from conftest import WARCS
+from conftest import PAGES, WARCS
 from parsel import Selector
 from warcio.archiveiterator import ArchiveIterator
 
@@ -100,63 +98,20 @@ def test_a_page_says_what_it_is(head, body_class, kind):
     assert WordPress().page_kind(page, H + "/x/") is kind
 
 
-BODY = "<p>Sáng 20/7, UBND xã tổ chức hội nghị sơ kết công tác 6 tháng đầu năm với sự tham dự của các ban ngành.</p>"
-THEMES = {
-    # Twenty Twenty: no <time>; the date in the site's format inside li.post-date, screen-reader labels around
-    "twentytwenty": f"""<body class="post-template-default single single-post postid-7 single-format-standard">
-<article class="post-7 post type-post status-publish format-standard hentry category-tin-tuc" id="post-7">
-<header class="entry-header has-text-align-center"><div class="entry-header-inner section-inner medium">
-<div class="entry-categories"><span class="screen-reader-text">Categories</span><div class="entry-categories-inner">
-<a href="{H}/category/tin-tuc/" rel="category tag">Tin tức</a></div></div>
-<h1 class="entry-title">Sơ kết công tác 6 tháng đầu năm</h1>
-<div class="post-meta-wrapper post-meta-single post-meta-single-top"><ul class="post-meta">
-<li class="post-author meta-wrapper"><span class="meta-icon"><span class="screen-reader-text">Post author</span></span>
-<span class="meta-text">By <a href="{H}/author/lan/">Nguyễn Thị Lan</a></span></li>
-<li class="post-date meta-wrapper"><span class="meta-icon"><span class="screen-reader-text">Post date</span></span>
-<span class="meta-text"><a href="{H}/so-ket/">Tháng Bảy 20, 2023</a></span></li></ul></div></div></header>
-<div class="post-inner thin"><div class="entry-content">{BODY}</div></div>
-<div class="section-inner"><div class="post-meta-wrapper post-meta-single post-meta-single-bottom"><ul class="post-meta">
-<li class="post-tags meta-wrapper"><span class="meta-icon"><span class="screen-reader-text">Tags</span></span>
-<span class="meta-text"><a href="{H}/tag/so-ket/" rel="tag">sơ kết</a></span></li></ul></div></div></article></body>""",
-    # Astra: dates as text in itemprop spans, no <time>
-    "astra": f"""<body class="post-template-default single single-post postid-7 ast-single-post">
-<article class="post-7 post type-post status-publish hentry category-tin-tuc ast-article-single" itemtype="https://schema.org/CreativeWork">
-<header class="entry-header"><h1 class="entry-title" itemprop="headline">Sơ kết công tác 6 tháng đầu năm</h1>
-<div class="entry-meta"><span class="posted-by vcard author" itemtype="https://schema.org/Person" itemscope itemprop="author">
-<a title="View all posts by Nguyễn Thị Lan" href="{H}/author/lan/" rel="author" class="url fn n" itemprop="url">
-<span class="author-name" itemprop="name">Nguyễn Thị Lan</span></a></span> / <span class="posted-on">
-<span class="published" itemprop="datePublished"> 20/07/2023 </span><span class="updated" itemprop="dateModified"> 24/07/2023 </span>
-</span> / <span class="ast-taxonomy-container cat-links"><a href="{H}/category/tin-tuc/" rel="category tag">Tin tức</a></span></div></header>
-<div class="entry-content clear" itemprop="text">{BODY}</div>
-<span class="ast-taxonomy-container tags-links"><a href="{H}/tag/so-ket/" rel="tag">sơ kết</a></span></article></body>""",
-    # GeneratePress: time.updated (modified) printed before time.entry-date.published
-    "generatepress": f"""<body class="post-template-default single single-post postid-7">
-<article id="post-7" class="post-7 post type-post status-publish format-standard hentry category-tin-tuc">
-<div class="inside-article"><header class="entry-header"><h1 class="entry-title" itemprop="headline">Sơ kết công tác 6 tháng đầu năm</h1>
-<div class="entry-meta"><span class="posted-on"><time class="updated" datetime="2023-07-24T14:00:00+07:00" itemprop="dateModified">24/07/2023</time>
-<time class="entry-date published" datetime="2023-07-20T09:15:00+07:00" itemprop="datePublished">20/07/2023</time></span>
-<span class="byline">by <span class="author vcard" itemprop="author"><a class="url fn n" href="{H}/author/lan/" rel="author"><span class="author-name" itemprop="name">Nguyễn Thị Lan</span></a></span></span></div></header>
-<div class="entry-content" itemprop="text">{BODY}</div>
-<footer class="entry-meta"><span class="cat-links"><a href="{H}/category/tin-tuc/" rel="category tag">Tin tức</a></span>
-<span class="tags-links"><a href="{H}/tag/so-ket/" rel="tag">sơ kết</a></span></footer></div></article></body>""",
-    # Newspaper (tagDiv): the publish date carries the class "updated", in UTC
-    "newspaper": f"""<body class="post-template-default single single-post postid-7 td-standard-pack">
-<article id="post-7" class="post-7 post type-post status-publish format-standard hentry category-tin-tuc">
-<div class="td-post-header"><ul class="td-category"><li class="entry-category"><a href="{H}/category/tin-tuc/">Tin tức</a></li></ul>
-<header class="td-post-title"><h1 class="entry-title">Sơ kết công tác 6 tháng đầu năm</h1><div class="td-module-meta-info">
-<div class="td-post-author-name"><div class="td-author-by">By</div> <a href="{H}/author/lan/">Nguyễn Thị Lan</a><div class="td-author-line"> - </div></div>
-<span class="td-post-date"><time class="entry-date updated td-module-date" datetime="2023-07-20T02:15:00+00:00">20/07/2023</time></span></div></header></div>
-<div class="td-post-content tagdiv-type">{BODY}</div>
-<footer><div class="td-post-source-tags"><ul class="td-tags td-post-small-box clearfix"><li><span>TAGS</span></li>
-<li><a href="{H}/tag/so-ket/">sơ kết</a></li></ul></div></footer></article></body>""",
-}
+THEMES_DIR = PAGES / "wordpress-themes"
+# Single-post pages as each theme's templates print them (host https://xa.gov.vn, one body paragraph):
+# twentytwenty (no <time>, the date in li.post-date, screen-reader labels), astra (text-only itemprop dates),
+# generatepress (time.updated before time.published), newspaper (the publish date classed "updated", UTC).
+THEMES = {p.stem: p.read_text(encoding="utf-8") for p in THEMES_DIR.glob("*.html") if p.stem != "yoast-custom-theme"}
+# A custom theme with none of core's classes, on a site running Yoast SEO (metas and its JSON-LD @graph).
+YOAST = (THEMES_DIR / "yoast-custom-theme.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("theme", sorted(THEMES))
 def test_theme_fields(theme):
-    article = WordPress().parse_article(f"<html><head></head>{THEMES[theme]}</html>", f"{H}/so-ket/")
+    article = WordPress().parse_article(THEMES[theme], f"{H}/so-ket/")
     assert article.title == "Sơ kết công tác 6 tháng đầu năm"
-    assert article.published.date() == datetime(2023, 7, 20).date()
+    assert article.published.date().isoformat() == "2023-07-20"
     assert article.published.tzinfo is not None
     assert article.author == "Nguyễn Thị Lan"
     assert article.categories == ["Tin tức"]
@@ -166,23 +121,9 @@ def test_theme_fields(theme):
 
 
 def test_generatepress_modified_time_is_the_update():
-    article = WordPress().parse_article(f"<html>{THEMES['generatepress']}</html>", f"{H}/so-ket/")
+    article = WordPress().parse_article(THEMES["generatepress"], f"{H}/so-ket/")
     assert article.published.isoformat() == "2023-07-20T09:15:00+07:00"
     assert article.updated.isoformat() == "2023-07-24T14:00:00+07:00"
-
-
-YOAST = f"""<html><head><title>Sơ kết công tác 6 tháng - UBND xã Hòa Phong</title>
-<meta property="og:title" content="Sơ kết công tác 6 tháng - UBND xã Hòa Phong">
-<meta property="og:site_name" content="UBND xã Hòa Phong">
-<meta property="article:published_time" content="2023-07-20T02:15:00+00:00">
-<meta property="article:modified_time" content="2023-07-24T07:00:00+00:00">
-<script type="application/ld+json" class="yoast-schema-graph">{{"@context":"https://schema.org","@graph":[
-{{"@type":"Article","@id":"{H}/so-ket/#article","headline":"Sơ kết công tác 6 tháng",
-"author":{{"name":"Nguyễn Thị Lan","@id":"{H}/#/schema/person/abc"}},"datePublished":"2023-07-20T02:15:00+00:00",
-"dateModified":"2023-07-24T07:00:00+00:00","keywords":["sơ kết"],"articleSection":["Tin tức"]}},
-{{"@type":"WebPage","@id":"{H}/so-ket/","name":"Sơ kết công tác 6 tháng - UBND xã Hòa Phong"}},
-{{"@type":"Person","@id":"{H}/#/schema/person/abc","name":"Nguyễn Thị Lan"}}]}}</script></head>
-<body class="single single-post postid-9"><div id="main"><div class="post-body-x">{BODY}{BODY}</div></div></body></html>"""
 
 
 def test_a_theme_without_core_markup_reads_the_seo_plugins_data():
