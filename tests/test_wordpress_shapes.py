@@ -170,3 +170,19 @@ def test_rest_urls_for_both_root_forms():
         "https://a.vn/?rest_route=/wp/v2/posts&per_page=100&_embed="
     )
     assert rest.posts_url("https://a.vn/wp-json/", 3).endswith("&page=3")
+
+
+def test_a_single_template_without_its_own_date_takes_the_feeds():
+    """Twenty Twenty-Five prints no date for the post itself; the only <time> is in its "More posts" loop."""
+    from crawler.discovery import Entry
+
+    page = f"""<html><body class="single single-post postid-5"><main class="wp-block-group">
+    <h1 class="wp-block-post-title">Tiêu đề</h1><div class="entry-content wp-block-post-content">{"<p>Nội dung.</p>" * 3}</div>
+    <div class="wp-block-query"><ul class="wp-block-post-template"><li class="wp-block-post post-4 type-post">
+    <div class="wp-block-post-date"><time datetime="2020-01-01T08:00:00+07:00">1/1/2020</time></div></li></ul></div>
+    </main></body></html>"""
+    family = WordPress()
+    hints = family.feed_hints(Entry(f"{H}/tieu-de/", "Tue, 08 Apr 2025 08:40:00 +0000"))
+    article = family.parse_article(page, f"{H}/tieu-de/", hints=hints)
+    assert article.published.isoformat() == "2025-04-08T08:40:00+00:00"
+    assert WordPress().parse_article(page, f"{H}/tieu-de/").published is None, "never the loop's date"
