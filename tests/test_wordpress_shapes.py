@@ -177,7 +177,8 @@ def test_a_single_template_without_its_own_date_takes_the_feeds():
     from crawler.discovery import Entry
 
     page = f"""<html><body class="single single-post postid-5"><main class="wp-block-group">
-    <h1 class="wp-block-post-title">Tiêu đề</h1><div class="entry-content wp-block-post-content">{"<p>Nội dung.</p>" * 3}</div>
+    <h1 class="wp-block-post-title">Tiêu đề</h1>
+    <div class="entry-content wp-block-post-content">{"<p>Nội dung.</p>" * 3}</div>
     <div class="wp-block-query"><ul class="wp-block-post-template"><li class="wp-block-post post-4 type-post">
     <div class="wp-block-post-date"><time datetime="2020-01-01T08:00:00+07:00">1/1/2020</time></div></li></ul></div>
     </main></body></html>"""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +40,6 @@ from parsel import Selector
 
 from crawler.families.base import (
     Family,
-    Link,
     PageKind,
     ParseError,
     canonical_url,
@@ -53,7 +52,7 @@ from crawler.items import Article
 from crawler.text.blocks import element_text, find_captions, paragraphs
 from crawler.text.bylines import strip_by, trailing_source
 from crawler.text.normalise import clean_multiline, clean_text
-from crawler.text.vn_dates import VN_TZ, parse_vn_date
+from crawler.text.vn_dates import VN_TZ, parse_feed_date, parse_vn_date
 
 PRESETS_FILE = "presets.toml"
 _SELECTOR_KEYS = (
@@ -284,29 +283,8 @@ class Preset(Family):
     def feed_hints(self, entry: Any) -> dict[str, Any]:
         """A feed's item date: the date of record where a platform's page prints none (Liferay 6.2's
         Asset Publisher shows no metadata by default; its RSS/Atom feed has the publish date)."""
-        if not entry.lastmod:
-            return {}
-        from email.utils import parsedate_to_datetime
-
-        try:  # RSS: RFC 822 with its zone
-            published = parsedate_to_datetime(entry.lastmod)
-        except (TypeError, ValueError, IndexError):
-            published = parse_vn_date(entry.lastmod, fallback=False)  # Atom: ISO 8601
-        return {"published": published} if published is not None and published.tzinfo else {}
-
-    def discover(self, page: Selector, url: str) -> Iterator[Link]:
-        """Listing items are articles whatever their URL; the next-page link is a listing."""
-        for css in self.css("listing_links"):
-            for href in page.css(f"{css}::attr(href)").getall():
-                target = urljoin(url, href.strip()).split("#", 1)[0]
-                if target.startswith(("http://", "https://")) and self.classify(target) is not PageKind.LISTING:
-                    yield Link(target, PageKind.ARTICLE)
-        for css in self.css("next_page"):
-            for href in page.css(f"{css}::attr(href)").getall()[:1]:
-                target = urljoin(url, href.strip()).split("#", 1)[0]
-                if target.startswith(("http://", "https://")):
-                    yield Link(target, PageKind.LISTING)
-        yield from super().discover(page, url)
+        published = parse_feed_date(entry.lastmod)
+        return {"published": published} if published is not None else {}
 
     # -- parsing ---------------------------------------------------------------
     def _scope(self, page: Selector, url: str) -> Selector:

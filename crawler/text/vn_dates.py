@@ -218,6 +218,19 @@ def _dateparser(text: str, default_tz: tzinfo) -> datetime | None:
     return moment.replace(tzinfo=default_tz) if moment.tzinfo is None else moment
 
 
+def parse_feed_date(value: str | None) -> datetime | None:
+    """A feed item's date: RSS ``pubDate`` (RFC 822 with its zone) or Atom ``published`` (ISO 8601)."""
+    if not value or len(value) > _MAX_INPUT:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        moment = parse_iso(value)
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
 def iso(moment: datetime | None, tz: tzinfo = VN_TZ) -> str | None:
     """ISO 8601 with offset, in the portal's zone (what readers of the portal saw)."""
     if moment is None:

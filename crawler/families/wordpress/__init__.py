@@ -48,7 +48,7 @@ from crawler.items import Article
 from crawler.text.blocks import element_text, find_captions, paragraphs, parse_fragment
 from crawler.text.bylines import strip_by, trailing_source
 from crawler.text.normalise import clean_multiline, clean_text
-from crawler.text.vn_dates import parse_iso
+from crawler.text.vn_dates import parse_feed_date
 
 _WORD = re.compile(r"\w+")
 _MORE_MARKER = re.compile(r"(\[\s*(…|\.\.\.|&hellip;)\s*\]|…|\.\.\.)\s*$")
@@ -146,15 +146,9 @@ class WordPress(Family):
         hints = feed_excerpt_hint(entry.summary_html)
         if entry.author:
             hints["author"] = entry.author
-        if entry.lastmod:
-            from email.utils import parsedate_to_datetime
-
-            try:
-                moment = parsedate_to_datetime(entry.lastmod)
-            except (TypeError, ValueError, IndexError):
-                moment = parse_iso(entry.lastmod)
-            if moment is not None and moment.tzinfo is not None:
-                hints["published"] = moment
+        moment = parse_feed_date(entry.lastmod)
+        if moment is not None:
+            hints["published"] = moment
         return hints
 
     def page_kind(self, page: Selector, url: str) -> PageKind | None:
