@@ -37,6 +37,10 @@ def summarise(stats: dict) -> dict:
         },
         "dropped": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("govnews/dropped/")},
         "parse_failed": stats.get("govnews/parse_failed", 0),
+        "degraded": stats.get("govnews/articles/degraded", 0),
+        "not_article": stats.get("govnews/not_article", 0),
+        "probes": stats.get("govnews/probe/requests", 0),
+        "profile_changed": stats.get("govnews/profile/changed"),
         "health": stats.get("govnews/health/failed") or "ok",
         "errors": error_count(stats),
     }
