@@ -116,6 +116,9 @@ def test_a_change_of_shape_is_logged_and_relearned(twice):
     third = run_govnews(*args)
     assert third.returncode == 0, third.stderr[-2000:]
     assert "changed shape" in third.stderr
+    runs = [json.loads(line) for line in run_govnews("runs", "--db", db, "--json").stdout.splitlines()]
+    assert "news_modules" in runs[-1]["profile_changed"]
+    assert runs[0]["profile_changed"] is None
     with Session(engine) as session:
         row = session.scalar(select(SiteProfileRow))
         assert row.previous["facts"]["news_modules"] == ["tin-cu"]
