@@ -232,3 +232,15 @@ def test_registry_hints_do_not_cage_learning():
     family.learn_sitemap(f"{H}/sitemap-vi.tin-tuc.xml", [Entry(f"{H}/tin-tuc/dat-dai/bai-{i}.html") for i in (1, 2)])
     assert {"news", "tin-tuc"} <= family.site.news_modules
     assert family.classify(f"{H}/tin-tuc/dat-dai/bai-7.html") is ARTICLE
+
+
+def test_a_hostile_sitemap_index_cannot_grow_the_profile_without_bound():
+    from crawler.families.nukeviet.urls import MAX_MODULES
+
+    family = NukeViet()
+    index = [Entry(f"{H}/sitemap-vi.m{i}.xml", is_sitemap=True) for i in range(MAX_MODULES * 3)]
+    family.learn_sitemap(f"{H}/sitemap.xml", index)
+    for i in range(MAX_MODULES * 3):
+        family.learn_sitemap(f"{H}/sitemap-vi.m{i}.xml", [Entry(f"{H}/about/x-{i}.html")])
+    facts = family.facts()
+    assert len(facts["news_modules"]) + len(facts["other_modules"]) <= MAX_MODULES

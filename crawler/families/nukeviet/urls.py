@@ -91,6 +91,7 @@ SYSTEM_MODULES = frozenset(
 KNOWN_LANGUAGES = frozenset(
     ["vi", "en", "fr", "zh", "ja", "ko", "lo", "km", "th", "ru", "de", "es", "it", "pt", "id", "ms", "tw", "cn"]
 )
+MAX_MODULES = 500  # modules remembered per site (real sites have a few dozen)
 _MODULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 _PAGE = re.compile(r"^page-(\d+)$")
 _DETAIL = re.compile(r"^(?P<alias>[A-Za-z0-9][A-Za-z0-9-]*?)-(?P<id>\d+)(?P<ext>\.[A-Za-z0-9]{2,5})?$")
@@ -232,8 +233,10 @@ class NvSite:
     def note_module(self, module: str, *, news: bool | None = None, hint: bool = False) -> None:
         """What a page, sitemap or feed showed of a module; ``hint``: only a registry option or the stock
         name, used to classify but not reported as learned until the site confirms it."""
-        if not module or not _MODULE_NAME.match(module) or module in RESERVED_OPS:
+        if not module or not _MODULE_NAME.match(module) or module in RESERVED_OPS or len(module) > 100:
             return
+        if len(self.news_modules) + len(self.other_modules) >= MAX_MODULES and module not in self.news_modules:
+            return  # a hostile sitemap index cannot grow the profile without bound
         if news and hint:
             if module not in self.news_modules:
                 self.hinted.add(module)
