@@ -210,6 +210,8 @@ class PortalSpider(scrapy.Spider):
         meta: dict[str, Any] = {}
         if kind == "api":  # an API switched off (404/401/403) is normal: HTML discovery carries on
             meta["handle_httpstatus_list"] = [400, 401, 403, 404, 405, 410, 500, 501, 503]
+        elif kind in ("sitemap", "feed"):  # /sitemap.xml, /feed/ are guesses; a site without them is no error
+            meta["handle_httpstatus_list"] = [404, 410]
         return self._request(url, callback, kind=kind, priority=priority, **meta)
 
     def _budget_left(self) -> bool:
@@ -334,6 +336,9 @@ class PortalSpider(scrapy.Spider):
         return True
 
     def parse_feed(self, response: Response):
+        if response.status != 200:
+            self.crawler.stats.inc_value("govnews/discovery/missing")
+            return ()
         entries = list(feed_entries(response.body, response.url))
         if not entries:
             self.crawler.stats.inc_value("govnews/feed/empty_or_unreadable")
@@ -352,6 +357,9 @@ class PortalSpider(scrapy.Spider):
         return ()
 
     def parse_sitemap(self, response: Response):
+        if response.status != 200:
+            self.crawler.stats.inc_value("govnews/discovery/missing")
+            return
         if not looks_like_xml(response.body):
             self.crawler.stats.inc_value("govnews/sitemap/not_xml")
             return
