@@ -1,4 +1,13 @@
-"""NukeViet parser against saved pages and their ground truth: one test per case and field."""
+"""NukeViet parser against saved pages and their ground truth: one test per case and field.
+
+The corpora's pages cover the 4.5.05 ``default``, ``mobile_default`` and eGovernment ``egov`` themes.
+The ``nukeviet-templates`` pages were rendered here from NukeViet's and eGovernment's own templates
+with sample data (``meta.json`` names each template): ``mobile_egov`` (itemprops without an itemscope
+container), 4.2.01 (no schema.org, the old "Tác giả bài viết" / "Từ khóa" labels, no ``article:*``
+metas), 4.4.02 (the empty hidden ``itemprop=description`` before the real lead), the English sub-site
+of a multi-language 4.5.05 site rendered in another zone (``site_timezone = byCountry``), and a
+vendor theme that renamed every container (read degraded, to the same bounds).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +20,9 @@ from crawler.families import ParseError
 from crawler.families.base import PageKind
 from crawler.families.nukeviet import NukeViet
 
-CASES = page_cases("nukeviet")
+CORPUS_CASES = page_cases("nukeviet")
+TEMPLATE_CASES = page_cases("nukeviet-templates")
+CASES = CORPUS_CASES + TEMPLATE_CASES
 TEXT_FIELDS = (
     "url",
     "title",
@@ -36,7 +47,13 @@ def parse(case):
 
 
 def test_fixtures_present():
-    assert len(CASES) >= 30, "run scripts/build_fixtures.py to copy the corpus pages into tests/fixtures"
+    assert len(CORPUS_CASES) >= 30, "run scripts/build_fixtures.py to copy the corpus pages into tests/fixtures"
+    assert len(TEMPLATE_CASES) >= 5, "the template-rendered pages are missing"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_degraded_only_where_the_containers_are_gone(case):
+    assert parse(case).degraded is bool(case.meta.get("degraded"))
 
 
 @pytest.mark.parametrize("field", TEXT_FIELDS)

@@ -169,6 +169,9 @@ def read_dates(
             break
     if dates.updated is not None and dates.published is not None and dates.updated <= dates.published:
         dates.updated = None
+    # the instant as the portal's readers in Vietnam see it, whatever zone the page was rendered in
+    dates.published = dates.published.astimezone(VN_TZ) if dates.published else None
+    dates.updated = dates.updated.astimezone(VN_TZ) if dates.updated else None
     return dates
 
 
