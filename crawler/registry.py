@@ -10,11 +10,12 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from crawler.errors import UsageError
 from crawler.families import family_names
 
 REGISTRY_FILE = "portals.toml"
@@ -28,6 +29,7 @@ _KNOWN_KEYS = {
     "seeds",
     "options",
     "verified",
+    "verified_at",
     "aliases",
     "verify_tls",
     "schedule",
@@ -35,8 +37,8 @@ _KNOWN_KEYS = {
 }
 
 
-class RegistryError(ValueError):
-    """A registry entry is malformed; the message names the entry and the field."""
+class RegistryError(UsageError, ValueError):
+    """The registry file is missing or an entry is malformed; the message names the entry and the field."""
 
 
 DEFAULT_EVERY = timedelta(days=1)  # a portal without a schedule is crawled daily
@@ -77,6 +79,8 @@ class Portal:
     options: Mapping[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     verified: bool = False
+    """True only once a live crawl succeeded; then ``verified_at`` says when."""
+    verified_at: date | None = None
     verify_tls: bool = True
     every: timedelta = DEFAULT_EVERY
     """How often ``govnews schedule run`` crawls it (incremental)."""
@@ -91,6 +95,11 @@ class Portal:
 
     def seed_urls(self, kind: str) -> list[str]:
         return [urljoin(self.base_url, path) for path in self.seeds.get(kind, ())]
+
+    @property
+    def verified_label(self) -> str:
+        """What ``govnews sites`` prints: the date a live crawl confirmed the entry, else ``no``."""
+        return self.verified_at.isoformat() if self.verified and self.verified_at else "no"
 
 
 def portal_for_url(url: str, family: str = "auto") -> Portal:
@@ -153,6 +162,7 @@ def _entry(
     for flag in ("verified", "verify_tls"):
         if flag in raw and not isinstance(raw[flag], bool):
             raise RegistryError(f"{where}: '{flag}' must be true or false")
+    verified_at = _verified_at(raw, where)
     every, full_every = _schedule(raw.get("schedule"), where, default_schedule)
     return Portal(
         host=host,
@@ -166,8 +176,33 @@ def _entry(
         options=options,
         aliases=tuple(aliases),
         verified=raw.get("verified", False),
+        verified_at=verified_at,
         verify_tls=raw.get("verify_tls", True),
     )
+
+
+def _verified_at(raw: dict, where: str) -> date | None:
+    """``verified = true`` needs ``verified_at = YYYY-MM-DD``: the day a live crawl succeeded."""
+    value = raw.get("verified_at")
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise RegistryError(f"{where}: 'verified_at' must be a date (YYYY-MM-DD), got {value!r}") from None
+    if isinstance(value, datetime):
+        value = value.date()
+    if value is not None and not isinstance(value, date):
+        raise RegistryError(f"{where}: 'verified_at' must be a date (YYYY-MM-DD), got {value!r}")
+    if raw.get("verified", False):
+        if value is None:
+            raise RegistryError(
+                f"{where}: 'verified = true' needs 'verified_at = YYYY-MM-DD', the day a live crawl succeeded"
+            )
+        if value > datetime.now(UTC).date():
+            raise RegistryError(f"{where}: 'verified_at' {value} is in the future")
+    elif value is not None:
+        raise RegistryError(f"{where}: 'verified_at' is set but 'verified' is not true")
+    return value
 
 
 def load_registry(path: str | Path | None = None) -> dict[str, Portal]:
@@ -175,10 +210,14 @@ def load_registry(path: str | Path | None = None) -> dict[str, Portal]:
     from crawler.datafiles import data_file
 
     source = Path(path) if path else data_file(REGISTRY_FILE)
+    if not source.is_file():
+        raise RegistryError(f"registry file {source} does not exist")
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise RegistryError(f"{source}: not valid TOML: {error}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise RegistryError(f"registry file {source} cannot be read: {error}") from error
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict) or set(defaults) - {"schedule"}:
         raise RegistryError(f"{source}: [defaults] takes only 'schedule'")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from crawler.errors import UsageError
 from crawler.registry import RegistryError, load_registry, portal_for_url, resolve_target
 
 
@@ -60,3 +63,33 @@ def test_targets_resolve_to_registry_or_url():
     assert other.base_url == "https://xa-abc.nghean.gov.vn/"
     with pytest.raises(RegistryError):
         portal_for_url("file:///etc/passwd")
+
+
+_ENTRY = '[[portal]]\nhost = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\n'
+
+
+def test_verified_needs_the_day_a_live_crawl_succeeded(tmp_path):
+    with pytest.raises(RegistryError, match=r"portal #1 \(a\.gov\.vn\): 'verified = true' needs 'verified_at"):
+        load_registry(_write(tmp_path, _ENTRY + "verified = true\n"))
+    with pytest.raises(RegistryError, match=r"portal #1 \(a\.gov\.vn\): 'verified_at' is set but 'verified'"):
+        load_registry(_write(tmp_path, _ENTRY + "verified_at = 2026-01-31\n"))
+    with pytest.raises(RegistryError, match="'verified_at' must be a date"):
+        load_registry(_write(tmp_path, _ENTRY + 'verified = true\nverified_at = "last week"\n'))
+    with pytest.raises(RegistryError, match="in the future"):
+        load_registry(_write(tmp_path, _ENTRY + "verified = true\nverified_at = 2999-01-01\n"))
+    portal = load_registry(_write(tmp_path, _ENTRY + "verified = true\nverified_at = 2026-01-31\n"))["a.gov.vn"]
+    assert (portal.verified, portal.verified_at, portal.verified_label) == (True, date(2026, 1, 31), "2026-01-31")
+    assert load_registry(_write(tmp_path, _ENTRY))["a.gov.vn"].verified_label == "no"
+
+
+def test_shipped_registry_claims_no_live_crawl_without_a_date():
+    registry = load_registry()
+    assert registry["khxhnvnghean.gov.vn"].verified is False  # its corpus is a stand-in recording
+    assert all(p.verified_at is not None for p in registry.values() if p.verified)
+
+
+def test_missing_registry_file_is_a_usage_error(tmp_path):
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(RegistryError, match=f"registry file {missing} does not exist") as error:
+        load_registry(missing)
+    assert isinstance(error.value, UsageError)
