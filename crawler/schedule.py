@@ -6,22 +6,28 @@ pass) lives in the ``portal_schedule`` table, so any machine pointed at the same
 database sees it. A failed portal is retried on a later run with exponential
 backoff (never later than its normal interval). A lock file makes a second
 concurrent run exit at once.
+
+``status`` prints times in ISO 8601 with the portals' offset (+07:00) and the state of
+each portal's last crawl run; a run without an end whose process is gone from this
+host is ``interrupted``, not ``running``.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from crawler.errors import UsageError
 from crawler.registry import Portal
 from pipelines.db import init_db, make_engine
 from pipelines.models import CrawlRun, PortalSchedule
@@ -58,6 +64,53 @@ def schedule_lock(path: str | Path | None = None) -> Iterator[None]:
         handle.close()
 
 
+def pid_alive(pid: int, started_at: datetime | None = None) -> bool:
+    """Whether process ``pid`` of this host still runs (a zombie does not; nor a pid reused after ``started_at``)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by another user
+    except OSError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): kill(0) is all we can know
+    if fields[0] in ("Z", "X"):
+        return False
+    if started_at is not None:
+        try:
+            lines = Path("/proc/stat").read_text().splitlines()
+            boot = next(int(line.split()[1]) for line in lines if line.startswith("btime "))
+            process_start = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError, StopIteration):
+            return True
+        if process_start > started_at.timestamp() + 5:  # this pid began after the run did: another process
+            return False
+    return True
+
+
+def run_state(run: CrawlRun | None, hostname: str | None = None) -> str:
+    """``finished``-style reason of an ended run, ``running``, or ``interrupted`` when its process is gone.
+
+    Needs ``crawl_runs.pid`` and ``crawl_runs.hostname``; a run on another host, or one recorded
+    without a pid, cannot be checked from here and stays ``running``.
+    """
+    if run is None:
+        return "-"
+    if run.finished_at is not None:
+        return run.finish_reason or "finished"
+    pid, host = getattr(run, "pid", None), getattr(run, "hostname", None)
+    if pid is None or host is None or host != (hostname or socket.gethostname()):
+        return "running"
+    return "running" if pid_alive(pid, run.started_at) else "interrupted"
+
+
 def backoff(failures: int, interval: timedelta) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(failures - 1, 0), interval)
 
@@ -76,14 +129,27 @@ class Scheduler:
     def _states(self, session: Session) -> dict[str, PortalSchedule]:
         return {state.site: state for state in session.scalars(select(PortalSchedule))}
 
+    def _only(self, only: str | None) -> str | None:
+        """The registry host ``only`` names (a host, ``www.`` or an alias); unknown: a usage error."""
+        if not only:
+            return None
+        key = only.strip().lower().split("://", 1)[-1].split("/", 1)[0].removeprefix("www.")
+        if key in self.registry:
+            return key
+        for host, portal in self.registry.items():
+            if key in portal.aliases:
+                return host
+        raise UsageError(f"no portal {only} in the registry")
+
     def due(self, now: datetime | None = None, only: str | None = None) -> list[tuple[Portal, bool]]:
-        """(portal, full pass?) for every portal whose next crawl is due."""
+        """(portal, full pass?) for every portal whose next crawl is due; ``only``: that registry portal."""
+        host_only = self._only(only)
         now = now or datetime.now(UTC)
         with Session(self.engine) as session:
             states = self._states(session)
         due = []
         for host, portal in sorted(self.registry.items()):
-            if only and host != only.removeprefix("www."):
+            if host_only and host != host_only:
                 continue
             state = states.get(host)
             if state is not None and state.next_due is not None and state.next_due > now:
@@ -130,29 +196,57 @@ class Scheduler:
                     state.next_due = now + backoff(state.failures, portal.every)
                 session.add(state)
 
-    def print_status(self, out=sys.stdout) -> None:
-        from crawler.text.vn_dates import iso
+    def _last_runs(self, session: Session, hosts: list[str]) -> dict[str, CrawlRun]:
+        """The latest crawl run of each host (a running one is not yet the schedule's last_run_id)."""
+        latest = (
+            select(CrawlRun.site, func.max(CrawlRun.id).label("id"))
+            .where(CrawlRun.site.in_(hosts))
+            .group_by(CrawlRun.site)
+            .subquery()
+        )
+        runs = session.scalars(select(CrawlRun).join(latest, CrawlRun.id == latest.c.id))
+        return {run.site: run for run in runs}
 
+    def print_status(self, only: str | None = None, out: IO[str] | None = None) -> None:
+        """One line per registry portal (``only``: that one); times in ISO 8601 with the +07:00 offset."""
+        out = out or sys.stdout
+        host_only = self._only(only)
+        hosts = [host for host in sorted(self.registry) if not host_only or host == host_only]
         with Session(self.engine) as session:
             states = self._states(session)
+            runs = self._last_runs(session, hosts)
+            last = {host: run_state(runs.get(host)) for host in hosts}
+        width = 25
         print(
-            f"{'portal':34} {'every':>8} {'last start':19} {'last success':19} {'next due':19} "
-            f"{'next full':19} {'fail':>4}  last error",
+            f"{'portal':34} {'every':>8} {'last start':{width}} {'last success':{width}} {'next due':{width}} "
+            f"{'next full':{width}} {'last run':11} {'fail':>4}  last error",
             file=out,
         )
-        for host, portal in sorted(self.registry.items()):
-            state = states.get(host)
-
-            def when(value: datetime | None, default: str = "-") -> str:
-                return (iso(value) or default)[:19].replace("T", " ")
-
+        for host in hosts:
+            portal, state = self.registry[host], states.get(host)
+            times = (
+                _when(state and state.last_start, "never"),
+                _when(state and state.last_success, "never"),
+                _when(state and state.next_due, "now"),
+                _when(state and state.next_full, "after first"),
+            )
+            error = (state.last_error if state and state.last_error else "")[:60]
             print(
-                f"{host:34} {_short(portal.every):>8} {when(state and state.last_start, 'never'):19} "
-                f"{when(state and state.last_success, 'never'):19} {when(state and state.next_due, 'now'):19} "
-                f"{when(state and state.next_full, 'after first'):19} {(state.failures if state else 0):>4}  "
-                f"{(state.last_error if state and state.last_error else '')[:60]}",
+                f"{host:34} {_short(portal.every):>8} {' '.join(f'{t:{width}}' for t in times)} {last[host]:11} "
+                f"{(state.failures if state else 0):>4}  {error}",
                 file=out,
             )
+
+
+def _when(value: datetime | None, default: str = "-") -> str:
+    """ISO 8601 to the second with the portals' offset: 2026-01-31T14:05:00+07:00."""
+    from crawler.text.vn_dates import VN_TZ
+
+    if value is None:
+        return default
+    if value.tzinfo is None:  # stored times are UTC (UTCDateTime); a raw read may lose the zone
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(VN_TZ).isoformat(timespec="seconds")
 
 
 def _short(delta: timedelta) -> str:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import io
+import os
+import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import ROOT, WARCS, run_govnews
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from crawler.errors import UsageError
 from crawler.registry import RegistryError, load_registry, parse_duration
-from crawler.schedule import LockHeld, backoff, schedule_lock
+from crawler.schedule import LockHeld, backoff, pid_alive, run_state, schedule_lock
 from pipelines import models as m
+
+HOST = socket.gethostname()
 
 ARCHIVE = str(WARCS / "nukeviet-khxhnvnghean" / "site.warc.gz")
 REGISTRY = """
@@ -146,3 +154,98 @@ def test_too_frequent_schedule_refused(tmp_path):
     )
     with pytest.raises(RegistryError, match="too often"):
         load_registry(path)
+
+
+@pytest.fixture
+def scheduler(setup):
+    from crawler.schedule import Scheduler
+
+    return Scheduler.open(setup["db"], load_registry(setup["registry"]))
+
+
+def _status(scheduler, only: str | None = None) -> str:
+    out = io.StringIO()
+    scheduler.print_status(only=only, out=out)
+    return out.getvalue()
+
+
+def test_status_of_one_portal(scheduler):
+    text = _status(scheduler, only="www.khxhnvnghean.gov.vn")
+    assert "khxhnvnghean.gov.vn" in text
+    assert "mat-ket-noi.gov.vn" not in text
+    assert "mat-ket-noi.gov.vn" in _status(scheduler)
+
+
+def test_unknown_portal_is_a_usage_error(scheduler):
+    with pytest.raises(UsageError, match=r"^no portal nope\.gov\.vn in the registry$"):
+        scheduler.print_status(only="nope.gov.vn")
+    with pytest.raises(UsageError, match=r"^no portal nope\.gov\.vn in the registry$"):
+        scheduler.due(only="nope.gov.vn")
+
+
+def test_known_portal_not_due_is_no_error(scheduler):
+    now = datetime.now(UTC)
+    with Session(scheduler.engine) as session, session.begin():
+        session.add(m.PortalSchedule(site="khxhnvnghean.gov.vn", failures=0, next_due=now + timedelta(hours=1)))
+    assert scheduler.due(now=now, only="khxhnvnghean.gov.vn") == []
+    assert [p.host for p, _ in scheduler.due(now=now)] == ["mat-ket-noi.gov.vn"]
+
+
+def test_status_times_carry_their_zone(scheduler):
+    with Session(scheduler.engine) as session, session.begin():
+        session.add(
+            m.PortalSchedule(
+                site="khxhnvnghean.gov.vn",
+                failures=0,
+                last_start=datetime(2026, 1, 31, 7, 5, 9, 123456, tzinfo=UTC),
+                next_due=datetime(2026, 1, 31, 13, 5, tzinfo=UTC),
+            )
+        )
+    text = _status(scheduler, only="khxhnvnghean.gov.vn")
+    assert "2026-01-31T14:05:09+07:00" in text
+    assert "2026-01-31T20:05:00+07:00" in text
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _run(**values) -> SimpleNamespace:
+    fields = {"finished_at": None, "finish_reason": None, "started_at": datetime.now(UTC), "hostname": HOST}
+    return SimpleNamespace(**{**fields, **values})
+
+
+def test_run_state_tells_a_dead_crawl_from_a_running_one():
+    assert run_state(None) == "-"
+    assert run_state(_run(finished_at=datetime.now(UTC), finish_reason="shutdown", pid=1)) == "shutdown"
+    assert run_state(_run(pid=os.getpid(), started_at=datetime.now(UTC))) == "running"
+    assert run_state(_run(pid=_dead_pid())) == "interrupted"
+    assert run_state(_run(pid=os.getpid(), started_at=datetime(2000, 1, 1, tzinfo=UTC))) == "interrupted", (
+        "a pid that started after the run is another process that reused it"
+    )
+    assert run_state(_run(pid=_dead_pid(), hostname="another-host")) == "running"  # cannot check from here
+    assert run_state(_run(pid=None, hostname=None)) == "running"  # recorded before pids were
+
+
+def test_zombie_is_not_alive():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = Path(f"/proc/{child.pid}/stat")
+    deadline = time.monotonic() + 10
+    while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert not pid_alive(child.pid)
+    finally:
+        child.wait()
+
+
+@pytest.mark.skipif(not hasattr(m.CrawlRun, "pid"), reason="crawl_runs.pid / hostname not in the schema yet")
+def test_status_shows_a_crashed_run_as_interrupted(scheduler):
+    with Session(scheduler.engine) as session, session.begin():
+        for host, pid in (("khxhnvnghean.gov.vn", _dead_pid()), ("mat-ket-noi.gov.vn", os.getpid())):
+            session.add(m.CrawlRun(site=host, started_at=datetime.now(UTC), stats={}, pid=pid, hostname=HOST))
+    lines = {line.split()[0]: line for line in _status(scheduler).splitlines()[1:]}
+    assert " interrupted " in lines["khxhnvnghean.gov.vn"]
+    assert " running " in lines["mat-ket-noi.gov.vn"]
