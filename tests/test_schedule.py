@@ -109,7 +109,13 @@ def test_failed_portal_retried_with_backoff(setup):
 
 def test_two_runs_at_once_one_exits_with_the_lock_message(setup):
     slow = schedule(setup, "--site", "khxhnvnghean.gov.vn", "-s", "DOWNLOAD_DELAY=0.1", popen=True)
-    time.sleep(1.5)  # the first run has started and holds the lock
+    lock = Path(setup["lock"])
+    deadline = time.monotonic() + 60
+    # the lock holder writes its pid only once it holds the lock: wait for that, not for a guessed time
+    while not (lock.exists() and lock.read_text().strip() == str(slow.pid)):
+        assert slow.poll() is None, f"the first run ended before taking the lock: {slow.stderr.read()[-2000:]}"
+        assert time.monotonic() < deadline, "the first run did not take the lock within 60 s"
+        time.sleep(0.05)
     second = schedule(setup)
     assert second.returncode == 75
     assert "another scheduled run holds" in second.stderr
