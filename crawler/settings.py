@@ -54,6 +54,10 @@ GOVNEWS_PROBE_BUDGET = 100  # pages of unknown kind fetched per portal run so th
 # Only http(s): a crafted file:// or data: link must not read local files.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TELNETCONSOLE_ENABLED = False  # a local code-execution console we never use
+# Scrapy 2.19's RemoteControl (on by default): an HTTP server on 127.0.0.1 that runs any Python posted
+# to it, its bearer token in a job file under ~/.local/state/scrapy/job_files/. Whatever can read that
+# file runs code inside the crawl, with its database credentials. We never use it.
+REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_VERIFY_CERTIFICATES = True  # per-portal opt-out: verify_tls = false in the registry
 REFERRER_POLICY = "no-referrer"  # do not tell one portal what else we crawl
 
@@ -88,6 +92,7 @@ EXTENSIONS = {
     "crawler.archive.WarcRecorder": 100,
     "crawler.extensions.progress.Progress": 500,
     "crawler.extensions.health.HealthChecks": 550,  # before CrawlRuns, which stores its verdict
+    "crawler.extensions.resume.ResumeMark": 560,  # after the health checks: only a clean run clears the frontier
     "crawler.extensions.runs.CrawlRuns": 600,
 }
 GOVNEWS_DB = None  # SQLAlchemy URL; None: $GOVNEWS_DB, else sqlite:///data/govnews.sqlite3
