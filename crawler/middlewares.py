@@ -12,8 +12,11 @@ from email.utils import parsedate_to_datetime
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import TextResponse
+from scrapy.http import Request, TextResponse
+from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 _WESTERN = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252", "windows-1252", "ascii", "us-ascii"}
 
@@ -61,10 +64,17 @@ def _host_state(crawler) -> dict:
     return crawler._govnews_hosts
 
 
+class HostDeferred(IgnoreRequest):
+    """A request not sent because its host's robots.txt could not be read this run (not a robots rule)."""
+
+
 class _DisallowAll:
     """Stands in for robots.txt when it could not be read: nothing is allowed (fail closed)."""
 
-    def allowed(self, url, user_agent) -> bool:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def allowed(self, url: str, user_agent: str | bytes) -> bool:
         return False
 
 
@@ -75,14 +85,50 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
     error page as if it were robots.txt. Here (RFC 9309 §2.3.1): a 5xx, a 429 or a
     network error defers the host — nothing is fetched from it this run, the crawl
     reports it, and the scheduler retries it later; a 4xx means no rules (allowed).
+
+    A host whose robots.txt cannot be reached (DNS failure, connection refused, timeout)
+    is one WARNING line, ``robots.txt of HOST unreachable: REASON``: no traceback (stock
+    Scrapy logs one at ERROR), no "Gave up retrying" ERROR for robots.txt, and its other
+    requests fail with :class:`HostDeferred`, never as "Forbidden by robots.txt".
     """
+
+    async def robot_parser(self, request: Request):
+        """Stock ``robot_parser`` but for the logging: our ``_robots_error`` says what failed, once."""
+        url = urlparse_cached(request)
+        netloc = url.netloc
+        if netloc not in self._parsers:
+            self._parsers[netloc] = Deferred()
+            robots_request = Request(
+                f"{url.scheme}://{netloc}/robots.txt",
+                priority=self.DOWNLOAD_PRIORITY,
+                # retried as any request, but giving up is ours to log (the WARNING below)
+                meta={"dont_obey_robotstxt": True, "give_up_log_level": "DEBUG"},
+                callback=NO_CALLBACK,
+            )
+            try:
+                response = await self.crawler.engine.download_async(robots_request)
+                await self._parse_robots(response, netloc, request)
+            except Exception as error:  # any failure to read robots.txt defers the host (fail closed)
+                self._robots_error(error, netloc)
+            self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[netloc]
+        if isinstance(parser, Deferred):
+            return await maybe_deferred_to_future(parser)
+        return parser
+
+    def process_request_2(self, rp, request: Request) -> None:
+        """A deferred host's requests fail as such, so no log or stat blames a robots.txt rule."""
+        if isinstance(rp, _DisallowAll):  # a deferred host, not a robots.txt rule
+            self._stats.inc_value("govnews/robots/deferred_requests")
+            raise HostDeferred(f"host deferred: {rp.reason}")
+        super().process_request_2(rp, request)
 
     async def _parse_robots(self, response, netloc, request) -> None:
         status = response.status
         if status >= 500 or status == 429:
             self._stats.inc_value("govnews/robots/deferred")
             logger.warning("robots.txt of %s answered %d: host deferred, nothing fetched this run", netloc, status)
-            self._settle(netloc, _DisallowAll())
+            self._settle(netloc, _DisallowAll(f"robots.txt answered {status}"))
             return
         if 400 <= status < 500:  # no robots.txt: no rules
             response = response.replace(body=b"")
@@ -95,10 +141,16 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
             _host_state(self.crawler)["crawl_delay"][urlparse_cached(request).hostname] = min(delay, MAX_CRAWL_DELAY)
             self._stats.set_value(f"govnews/robots/crawl_delay/{netloc}", delay)
 
-    def _robots_error(self, exc, netloc) -> None:
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        reason = str(exc).strip() or type(exc).__name__
+        if isinstance(exc, IgnoreRequest):  # refused by our own middlewares (e.g. a private address)
+            state, short = "not fetched", f"robots.txt not fetched ({reason})"
+        else:
+            self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+            state, short = "unreachable", "robots.txt unreachable"
         self._stats.inc_value("govnews/robots/deferred")
-        logger.warning("robots.txt of %s could not be fetched (%s): host deferred", netloc, exc)
-        self._settle(netloc, _DisallowAll())
+        logger.warning("robots.txt of %s %s: %s (host deferred, nothing fetched this run)", netloc, state, reason)
+        self._settle(netloc, _DisallowAll(short))
 
     def _settle(self, netloc: str, parser) -> None:
         pending = self._parsers.get(netloc)
