@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,19 +91,52 @@ def _fresh_postgres_database(name: str) -> str:
 
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(connection, name)  # a leftover of a killed run of the same test
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_postgres_database(name: str) -> None:
+    """Drop a test database at teardown, even while an engine of the test still holds connections."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            _drop(connection, name)
+    finally:
+        admin.dispose()
+
+
+def _drop(connection, name: str) -> None:
+    """End the database's sessions, then drop it (``WITH (FORCE)`` from PostgreSQL 13 on)."""
+    from sqlalchemy import text
+
+    connection.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
+        ),
+        {"name": name},
+    )
+    force = " WITH (FORCE)" if connection.dialect.server_version_info >= (13,) else ""
+    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"{force}'))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path: Path) -> str:
-    """Each store test runs on SQLite and on a real PostgreSQL server."""
+def db_url(request, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on SQLite and on a real PostgreSQL server, in a database of its own
+    that is dropped afterwards (so test runs do not pile databases up on the server)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'govnews.db'}"
+        yield f"sqlite:///{tmp_path / 'govnews.db'}"
+        return
     if not PG_URL:
         if os.environ.get("CI"):
             pytest.fail("GOVNEWS_TEST_PG_URL is not set: CI must run the store tests on PostgreSQL")
         pytest.skip("no PostgreSQL server for tests (set GOVNEWS_TEST_PG_URL; .ci/run starts one)")
-    return _fresh_postgres_database(f"govnews_t_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}")
+    name = f"govnews_t_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+    url = _fresh_postgres_database(name)
+    try:
+        yield url
+    finally:
+        _drop_postgres_database(name)
