@@ -39,7 +39,7 @@ def _create(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _make_default_data_dir(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")
@@ -53,6 +53,16 @@ def _create(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _make_default_data_dir(database: Path) -> None:
+    """Create govnews's own data/ directory for the default database, and no other directory:
+    a mistyped ``--db`` path must fail (crawler.preflight says so), not grow a directory tree."""
+    from crawler.datafiles import writable_data_dir
+
+    parent = Path(os.path.abspath(database)).parent
+    if not parent.exists() and parent == Path(os.path.abspath(writable_data_dir())):
+        parent.mkdir(exist_ok=True)
 
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
