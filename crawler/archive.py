@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import redirect_stderr
 from dataclasses import dataclass
-from io import BytesIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
+
+from crawler.errors import UsageError
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -44,26 +47,108 @@ def _key(url: str) -> str:
     return canonicalize_url(url, keep_fragments=False)
 
 
+class _Damaged(Exception):
+    def __init__(self, offset: int, why: str) -> None:
+        super().__init__(why)
+        self.offset, self.why = offset, why
+
+
+def _member_complete(records) -> bool:
+    """In a .warc.gz every record is one gzip member: after the record, its member must have ended."""
+    decompressor = records.reader.decompressor if records.reader else None
+    return decompressor is None or getattr(decompressor, "eof", True)
+
+
+def _trailing_data(path: str, end: int, size: int) -> bool:
+    """Bytes after the last complete record other than blank lines: a record cut short (or garbage)."""
+    if size - end > 64:
+        return True
+    with open(path, "rb") as stream:
+        stream.seek(end)
+        return bool(stream.read().strip())
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """First line of a warcio message, without the binary junk it may quote."""
+    line = (text.strip().splitlines() or ["unreadable"])[0]
+    line = "".join(ch if ch.isprintable() and ord(ch) < 0x7F else "?" for ch in line)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+_SHARED: dict[tuple[str, ...], WarcArchive] = {}
+
+
+def open_archives(paths: list[str] | tuple[str, ...]) -> WarcArchive:
+    """The index of these WARC files, built once per process: the CLI builds (and so checks) it
+    before the crawl starts, the download handlers of every crawler of the run reuse it."""
+    key = tuple(paths)
+    if key not in _SHARED:
+        _SHARED[key] = WarcArchive(list(key))
+    return _SHARED[key]
+
+
 class WarcArchive:
-    """An index of the response records of one or more WARC files, read on demand."""
+    """An index of the response records of one or more WARC files, read on demand.
+
+    A file that is missing, no WARC, corrupt or truncated is a :class:`UsageError` naming it
+    (and the byte offset where reading failed): replaying half an archive would look like a
+    portal that lost half its pages.
+    """
 
     def __init__(self, paths: list[str]) -> None:
-        from warcio.archiveiterator import ArchiveIterator
-
         self._index: dict[str, _Location] = {}
         self._lock = threading.Lock()
         for path in paths:
-            if not Path(path).is_file():
-                raise FileNotFoundError(f"web archive not found: {path}")
-            with open(path, "rb") as stream:
+            self._index_file(path)
+        logger.info("web archive: %d responses indexed from %s", len(self._index), ", ".join(paths))
+
+    def _index_file(self, path: str) -> None:
+        from warcio.archiveiterator import ArchiveIterator
+
+        file = Path(path)
+        if not file.exists():
+            raise UsageError(f"web archive not found: {path}")
+        if not file.is_file():
+            raise UsageError(f"web archive {path} is not a file")
+        size = file.stat().st_size
+        noise = StringIO()  # warcio reports some damage on stderr only, and goes on
+        records = None
+        end = 0  # where the last complete record ends
+        count = 0
+        try:
+            with open(path, "rb") as stream, redirect_stderr(noise):
                 records = ArchiveIterator(stream)
                 for record in records:
+                    offset, length = records.get_record_offset(), records.get_record_length()  # reads to its end
+                    if (
+                        getattr(record.raw_stream, "limit", 0) > 0
+                        or not _member_complete(records)
+                        or record.rec_headers.get_header("Content-Length") is None  # headers cut short
+                    ):
+                        raise _Damaged(offset, f"truncated: reading failed at byte {size}")
+                    if noise.getvalue().strip():
+                        raise _Damaged(offset, f"corrupt: {_printable(noise.getvalue())}")
+                    end, count = offset + length, count + 1
                     if record.rec_type != "response":
                         continue
                     uri = record.rec_headers.get_header("WARC-Target-URI")
                     if uri:  # the last recording of a URL wins, as in a replay of the latest crawl
-                        self._index[_key(uri)] = _Location(path, records.get_record_offset())
-        logger.info("web archive: %d responses indexed from %s", len(self._index), ", ".join(paths))
+                        self._index[_key(uri)] = _Location(path, offset)
+        except _Damaged as damage:
+            raise UsageError(f"web archive {path} is {damage.why} (in the record at byte {damage.offset})") from None
+        except OSError as error:
+            raise UsageError(f"cannot read web archive {path}: {error.strerror or error}") from None
+        except Exception as error:  # warcio's ArchiveLoadFailed, header parse errors, zlib errors
+            at = records.offset if records is not None else 0
+            if count == 0:
+                raise UsageError(f"{path} is not a WARC web archive (no WARC record at its start)") from None
+            raise UsageError(
+                f"web archive {path} is corrupt: reading failed at byte {at}: {_printable(str(error))}"
+            ) from None
+        if count == 0:
+            raise UsageError(f"{path} is not a WARC web archive (no WARC record in it)")
+        if _trailing_data(path, end, size):
+            raise UsageError(f"web archive {path} is truncated or corrupt: reading failed at byte {end} of {size}")
 
     def __len__(self) -> int:
         return len(self._index)
@@ -95,16 +180,13 @@ class WarcReplayHandler(BaseDownloadHandler):
     """Download handler for http/https that answers from ``GOVNEWS_ARCHIVES``."""
 
     lazy = False
-    _shared: dict[tuple[str, ...], WarcArchive] = {}
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         paths = tuple(crawler.settings.getlist("GOVNEWS_ARCHIVES"))
         if not paths:
             raise ValueError("WarcReplayHandler needs GOVNEWS_ARCHIVES")
-        if paths not in self._shared:  # several crawlers of one run share one index
-            self._shared[paths] = WarcArchive(list(paths))
-        self.archive = self._shared[paths]
+        self.archive = open_archives(paths)  # several crawlers of one run share one index
         self.stats = crawler.stats
 
     async def download_request(self, request: Request) -> Response:
