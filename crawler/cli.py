@@ -11,14 +11,19 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from crawler.errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another scheduled run holds the lock; cron tries again later
 
 
 def _settings(args: argparse.Namespace):
+    """Project settings with the command line on top; ``-s`` values typed (see crawler.preflight)."""
     from scrapy.settings import Settings
+
+    from crawler.preflight import typed_setting
 
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -33,9 +38,49 @@ def _settings(args: argparse.Namespace):
         settings.set("GOVNEWS_RECORD", str(Path(args.record).resolve()), priority="cmdline")
     settings.set("LOG_LEVEL", "WARNING" if args.quiet else "INFO", priority="cmdline")
     for pair in getattr(args, "set", None) or []:
-        name, _, value = pair.partition("=")
+        name, value = typed_setting(pair, settings.get(pair.partition("=")[0].strip()))
         settings.set(name, value, priority="cmdline")
     return settings
+
+
+def _db_url(explicit: str | None) -> str:
+    """``--db`` (or the GOVNEWS_DB setting), else ``$GOVNEWS_DB``, else data/govnews.sqlite3."""
+    from pipelines.db import database_url
+
+    return database_url(explicit)
+
+
+def _registry(path: str | None) -> dict:
+    from crawler.preflight import check_input_file
+    from crawler.registry import RegistryError, load_registry
+
+    if path:
+        check_input_file(path, "registry file")
+    try:
+        return load_registry(path)
+    except RegistryError as error:
+        raise UsageError(str(error)) from None
+
+
+def _resolve(target: str, registry) -> Any:
+    from crawler.preflight import check_target
+    from crawler.registry import RegistryError, resolve_target
+
+    check_target(target)
+    try:
+        return resolve_target(target, registry)
+    except RegistryError as error:
+        raise UsageError(str(error)) from None
+
+
+def _open_archives(settings) -> None:
+    """Index the WARC files now, so a missing, corrupt or truncated one stops the command before
+    the crawl starts; the replay handlers reuse this index (crawler.archive.open_archives)."""
+    paths = settings.getlist("GOVNEWS_ARCHIVES")
+    if paths:
+        from crawler.archive import open_archives
+
+        open_archives(paths)
 
 
 @dataclass(slots=True)
@@ -67,17 +112,13 @@ def run_crawls(settings, jobs: list[tuple[str, Any, bool]], registry, family: st
             url = target if "://" in target else portal.base_url
             process.crawl(crawler, url=url, family=family, full=full)
     process.start()
+    from crawler.outcome import verdict
+
     outcomes = []
     for portal, crawler in crawlers:
         stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
-        reason = stats.get("finish_reason", "not started")
-        reached = any(stats.get(f"govnews/discovery/{kind}") for kind in ("pages", "feeds", "sitemaps"))
-        if not reached and reason == "finished":
-            reason = "portal unreachable (no listing, feed or sitemap could be read)"
-        if reason == "finished" and stats.get("govnews/health/failed"):
-            reason = f"health check failed: {stats['govnews/health/failed']}"
-        ok = reason == "finished" and not stats.get("govnews/deadletter")
-        outcomes.append(CrawlOutcome(portal, stats, reason, ok))
+        v = verdict(stats, stats.get("finish_reason"))
+        outcomes.append(CrawlOutcome(portal, stats, v.reason, v.ok))
     return outcomes
 
 
@@ -103,15 +144,18 @@ def print_summary(outcomes: list[CrawlOutcome]) -> None:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.registry import RegistryError, load_registry, resolve_target
+    from crawler.preflight import check_database, check_family, check_output_file, check_target
 
+    check_family(args.family)
+    for target in args.targets:
+        check_target(target)
     settings = _settings(args)
-    try:
-        registry = load_registry(settings.get("GOVNEWS_REGISTRY"))
-        portals = [resolve_target(target, registry) for target in args.targets]
-    except RegistryError as error:
-        print(f"govnews: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    registry = _registry(settings.get("GOVNEWS_REGISTRY"))
+    portals = [_resolve(target, registry) for target in args.targets]
+    check_database(_db_url(settings.get("GOVNEWS_DB")), create=True)
+    if settings.get("GOVNEWS_RECORD"):
+        check_output_file(settings.get("GOVNEWS_RECORD"))
+    _open_archives(settings)
     jobs = [(target, portal, args.full) for target, portal in zip(args.targets, portals, strict=True)]
     outcomes = run_crawls(settings, jobs, registry, args.family)
     print_summary(outcomes)
@@ -119,19 +163,22 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from crawler.registry import RegistryError, load_registry
+    from crawler.preflight import check_database
     from crawler.schedule import LockHeld, Scheduler, schedule_lock
+    from pipelines.db import make_engine
 
     settings = _settings(args)
-    try:
-        registry = load_registry(settings.get("GOVNEWS_REGISTRY"))
-    except RegistryError as error:
-        print(f"govnews: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    scheduler = Scheduler.open(settings.get("GOVNEWS_DB"), registry)
+    registry = _registry(settings.get("GOVNEWS_REGISTRY"))
+    if args.site and args.site.removeprefix("www.") not in registry:
+        raise UsageError(f"--site {args.site}: no such portal in the registry (see `govnews sites`)")
+    db_url = _db_url(settings.get("GOVNEWS_DB"))
     if args.action == "status":
-        scheduler.print_status()
+        check_database(db_url, create=False)
+        Scheduler(make_engine(db_url), registry).print_status(only=args.site)
         return EXIT_OK
+    check_database(db_url, create=True)
+    _open_archives(settings)
+    scheduler = Scheduler.open(db_url, registry)
     try:
         with schedule_lock(args.lock or settings.get("GOVNEWS_SCHEDULE_LOCK")):
             due = scheduler.due(only=args.site)
@@ -153,35 +200,41 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         return EXIT_LOCKED
 
 
-def _day(value: str | None):
-    from crawler.text.vn_dates import parse_vn_date
-
-    if value is None:
-        return None
-    moment = parse_vn_date(value, fallback=False)
-    if moment is None:
-        raise SystemExit(f"govnews: not a date: {value!r} (use YYYY-MM-DD)")
-    return moment
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipelines.db import init_db, make_engine
+    from crawler.preflight import check_database, check_output_file, last_change, parse_day
+    from pipelines.db import make_engine
     from pipelines.export import ExportQuery, iter_records, write_csv, write_jsonl, write_parquet
 
-    engine = make_engine(args.db)
-    init_db(engine)
+    published_from, published_to = parse_day(args.date_from, "--from"), parse_day(args.date_to, "--to")
+    if published_from and published_to and published_from > published_to:
+        raise UsageError(f"--from {args.date_from} is after --to {args.date_to}: no article can match")
+    if args.since is not None and args.since < 0:
+        raise UsageError(f"--since {args.since}: a cursor is 0 or more")
+    if args.format == "parquet":
+        if not args.output:
+            raise UsageError("--format parquet needs --output FILE")
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise UsageError("parquet export needs pyarrow: pip install 'govnews[parquet]'") from None
+    if args.output:
+        check_output_file(args.output)
+    db_url = _db_url(args.db)
+    check_database(db_url, create=False)
+    engine = make_engine(db_url)
+    if args.since is not None:
+        last = last_change(engine)
+        if args.since > last:
+            raise UsageError(f"--since {args.since}: cursor {args.since} is beyond the last change ({last})")
     spec = ExportQuery(
         site=args.site,
         since=args.since,
-        published_from=_day(args.date_from),
-        published_to=_day(args.date_to),
+        published_from=published_from,
+        published_to=published_to,
         include_removed=args.include_removed,
     )
     records = iter_records(engine, query_spec=spec)
     if args.format == "parquet":
-        if not args.output:
-            print("govnews: --format parquet needs --output FILE", file=sys.stderr)
-            return EXIT_USAGE
         count = write_parquet(records, args.output)
     else:
         writer = write_csv if args.format == "csv" else write_jsonl
@@ -230,16 +283,15 @@ def detect_profile(settings, target: str, registry, family: str | None = None) -
 def cmd_detect(args: argparse.Namespace) -> int:
     import json
 
-    from crawler.registry import RegistryError, load_registry, resolve_target
+    from crawler.preflight import check_family, check_target
 
     args.quiet = not args.verbose
+    check_family(args.family)
+    check_target(args.url)
     settings = _settings(args)
-    try:
-        registry = load_registry(settings.get("GOVNEWS_REGISTRY"))
-        portal = resolve_target(args.url, registry)
-    except RegistryError as error:
-        print(f"govnews: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    registry = _registry(settings.get("GOVNEWS_REGISTRY"))
+    portal = _resolve(args.url, registry)
+    _open_archives(settings)
     target = portal.host if portal.host in registry else args.url
     spider, stats = detect_profile(settings, target, registry, args.family or "auto")  # detect, even if registered
     profile = getattr(spider, "profile", None) or (spider.current_profile() if spider else None)
@@ -289,33 +341,40 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    """Each file on its own: one that cannot be read or parsed is a warning line, the rest go on."""
     import gzip
     import json
+    import zlib
 
     from crawler.families import ParseError, get_family
     from crawler.families.detect import detect_family
+    from crawler.preflight import check_family
     from pipelines.normalise import normalise
     from pipelines.validate import missing_fields
 
-    failed = False
+    check_family(args.family)
+    failed = 0
     for name in args.files:
         path = Path(name)
         try:
             raw = path.read_bytes()
             if path.suffix == ".gz":
                 raw = gzip.decompress(raw)
-        except OSError as error:
-            print(f"govnews: {name}: {error}", file=sys.stderr)
-            failed = True
+        except (OSError, EOFError, zlib.error) as error:
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            if isinstance(error, EOFError | zlib.error | gzip.BadGzipFile):
+                reason = f"truncated or corrupt gzip ({reason})"
+            print(f"govnews: {name}: {reason}", file=sys.stderr)
+            failed += 1
             continue
         html = _decode(raw, "")
-        url = args.url or path.resolve().as_uri()
+        url = args.url or _page_url(html) or path.resolve().as_uri()
         family_name = args.family if args.family != "auto" else detect_family(html, url).family
         try:
             article = normalise(get_family(family_name).parse_article(html, url))
         except ParseError as error:
             print(f"govnews: {name}: {family_name}: {error}", file=sys.stderr)
-            failed = True
+            failed += 1
             continue
         record = _article_record(article)
         record["family"] = family_name
@@ -323,7 +382,34 @@ def cmd_extract(args: argparse.Namespace) -> int:
         if missing:
             record["missing"] = missing
         print(json.dumps(record, ensure_ascii=False))
+    if failed:
+        print(f"govnews: {failed} of {len(args.files)} file(s) could not be read or parsed", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _page_url(html: str) -> str | None:
+    """The URL a saved page states for itself (``<link rel=canonical>``, else ``og:url``): with no
+    ``--url``, relative links resolve against it instead of against the file's path."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        document = lxml_html.document_fromstring(html)
+    except (etree.LxmlError, ValueError):
+        return None
+    candidates = [
+        link.get("href") for link in document.iter("link") if "canonical" in (link.get("rel") or "").lower().split()
+    ]
+    candidates += [
+        meta.get("content")
+        for meta in document.iter("meta")
+        if (meta.get("property") or meta.get("name") or "").lower() == "og:url"
+    ]
+    for candidate in candidates:
+        url = (candidate or "").strip()
+        if url.lower().startswith(("http://", "https://")) and "://" in url and url.split("://", 1)[1][:1] not in "/":
+            return url
+    return None
 
 
 def _article_record(article) -> dict:
@@ -339,15 +425,24 @@ def _article_record(article) -> dict:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    from crawler.preflight import check_database, stored_revision
+    from pipelines.db import SCHEMA_REVISION
+
+    db_url = _db_url(args.db)
+    if args.action == "status":  # a read: no file created, no Alembic, an older schema shown, not upgraded
+        check_database(db_url, create=False, allow_old=True)
+        revision = stored_revision(db_url)
+        print(f"schema revision: {revision or 'none'} (current code: {SCHEMA_REVISION})")
+        return EXIT_OK
     from sqlalchemy.exc import SQLAlchemyError
 
     from pipelines.db import current_revision, head_revision, make_engine, upgrade
 
-    engine = make_engine(args.db)
+    check_database(db_url, create=True)
+    engine = make_engine(db_url)
     try:
         before = current_revision(engine)
-        if args.action == "upgrade":
-            upgrade(engine)
+        upgrade(engine)
         now = current_revision(engine)
     except SQLAlchemyError as error:
         print(f"govnews: database error: {str(error).splitlines()[0]}", file=sys.stderr)
@@ -362,12 +457,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
+    from crawler.preflight import check_database
     from crawler.text.vn_dates import iso
-    from pipelines.db import init_db, make_engine
+    from pipelines.db import make_engine
     from pipelines.models import CrawlRun
 
-    engine = make_engine(args.db)
-    init_db(engine)
+    db_url = _db_url(args.db)
+    check_database(db_url, create=False)
+    engine = make_engine(db_url)
     with Session(engine) as session:
         query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(args.limit)
         if args.site:
@@ -391,29 +488,38 @@ def cmd_runs(args: argparse.Namespace) -> int:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return EXIT_OK
-    print(
-        f"{'id':>4} {'site':32} {'mode':11} {'started':25} {'reason':10} {'req':>5} {'new':>4} {'upd':>4} "
-        f"{'same':>4} {'dup':>4} {'gone':>4} {'err':>4}"
-    )
-    for row in rows:
-        a = row.get("articles", {})
-        print(
-            f"{row['id']:>4} {row['site']:32} {row['mode'] or '':11} {row['started_at'] or '':25} "
-            f"{row['finish_reason'] or 'running':10} {row.get('requests', 0):>5} {a.get('new', 0):>4} "
-            f"{a.get('updated', 0):>4} {a.get('unchanged', 0):>4} {a.get('duplicate', 0):>4} "
-            f"{a.get('removed', 0):>4} {row.get('errors', 0):>4}"
-        )
+    print_runs(rows)
     return EXIT_OK
 
 
-def cmd_sites(args: argparse.Namespace) -> int:
-    from crawler.registry import RegistryError, load_registry
+_RUN_COLUMNS = (  # header, cell; every column left-aligned, so each starts where its header does
+    ("id", lambda r: str(r["id"])),
+    ("site", lambda r: r["site"] or ""),
+    ("mode", lambda r: r["mode"] or ""),
+    ("started", lambda r: r["started_at"] or ""),
+    ("reason", lambda r: r["finish_reason"] or "running"),
+    ("req", lambda r: str(r.get("requests", 0))),
+    ("new", lambda r: str(r.get("articles", {}).get("new", 0))),
+    ("upd", lambda r: str(r.get("articles", {}).get("updated", 0))),
+    ("same", lambda r: str(r.get("articles", {}).get("unchanged", 0))),
+    ("dup", lambda r: str(r.get("articles", {}).get("duplicate", 0))),
+    ("gone", lambda r: str(r.get("articles", {}).get("removed", 0))),
+    ("err", lambda r: str(r.get("errors", 0))),
+)
 
-    try:
-        registry = load_registry(args.registry)
-    except RegistryError as error:
-        print(f"govnews: {error}", file=sys.stderr)
-        return EXIT_USAGE
+
+def print_runs(rows: list[dict], out=None) -> None:
+    """The runs table, each column as wide as its widest cell (long host names stay aligned)."""
+    out = out or sys.stdout
+    headers = [header for header, _ in _RUN_COLUMNS]
+    cells = [[cell(row) for _, cell in _RUN_COLUMNS] for row in rows]
+    widths = [max([len(header), *(len(line[i]) for line in cells)]) for i, header in enumerate(headers)]
+    for line in [headers, *cells]:
+        print(" ".join(f"{text:{width}}" for text, width in zip(line, widths, strict=True)).rstrip(), file=out)
+
+
+def cmd_sites(args: argparse.Namespace) -> int:
+    registry = _registry(args.registry)
     print(f"{'host':34} {'family':18} {'province':15} {'verified':8}  name")
     for portal in sorted(registry.values(), key=lambda p: p.host):
         print(
@@ -423,8 +529,59 @@ def cmd_sites(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_deadletter(args: argparse.Namespace) -> int:
+    """Store what a crawl dead-lettered while the database was down (pipelines.deadletter)."""
+    from crawler.preflight import check_database, check_input_file
+
+    check_input_file(args.file, "dead-letter file")
+    db_url = _db_url(args.db)
+    check_database(db_url, create=True)
+    from pipelines.deadletter import load_file
+
+    result = load_file(db_url, args.file)
+    done = f"marked done as {result.done_path}" if result.done_path else "not marked done"
+    print(
+        f"govnews: loaded {result.loaded} article(s) from {args.file} ({result.already} already stored,"
+        f" {result.failed} failed); {done}",
+        file=sys.stderr,
+    )
+    return EXIT_OK if result.failed == 0 else EXIT_FAILED
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as the CLI's other usage errors: one ``govnews: ...`` line, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(
+            f"govnews: {self.prog.removeprefix('govnews').strip() or 'govnews'}: {message} (see --help)",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_USAGE)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("govnews")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked (importlib.metadata costs a few ms at every start)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None) -> None:  # noqa: A002
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        print(f"govnews {_version()}")
+        raise SystemExit(EXIT_OK)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="govnews", description="Crawl Vietnamese government news portals into SQL.")
+    parser = _Parser(prog="govnews", description="Crawl Vietnamese government news portals into SQL.")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     crawl = sub.add_parser("crawl", help="crawl portals (registry hosts or URLs) into the database")
@@ -459,17 +616,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     extract = sub.add_parser("extract", help="parse saved pages (.html, .html.gz) into JSON lines, no crawl")
     extract.add_argument("files", nargs="+", metavar="FILE")
-    extract.add_argument("--url", help="the URL the page was fetched from (resolves relative links)")
+    extract.add_argument(
+        "--url", help="the URL the page was fetched from (default: the page's canonical link or og:url)"
+    )
     extract.add_argument("--family", default="auto", help="CMS family, or auto (detect from the page)")
     extract.set_defaults(func=cmd_extract)
 
-    db = sub.add_parser("db", help="database schema: upgrade to the current revision, or show it")
-    db.add_argument("action", choices=("upgrade", "status"))
+    db = sub.add_parser(
+        "db",
+        help="database schema: upgrade to the current revision, or show it",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="upgrade: bring the database to this govnews's schema (Alembic migrations; creates an SQLite\n"
+        "         file that does not exist yet)\n"
+        "status:  show the database's schema revision and this govnews's (reads only, creates nothing)",
+    )
+    db.add_argument("action", choices=("upgrade", "status"), help="upgrade the schema, or show its revision")
     db.set_defaults(func=cmd_db)
 
-    schedule = sub.add_parser("schedule", help="crawl every portal that is due (for cron/systemd), or show status")
-    schedule.add_argument("action", choices=("run", "status"))
-    schedule.add_argument("--site", help="only this portal (if due)")
+    schedule = sub.add_parser(
+        "schedule",
+        help="crawl every portal that is due (for cron/systemd), or show status",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="run:    crawl every registry portal that is due, once, then exit (a lock allows one run)\n"
+        "status: per portal: last start, last success, next due, next full pass, failures, last error",
+    )
+    schedule.add_argument("action", choices=("run", "status"), help="crawl what is due, or show the schedule")
+    schedule.add_argument("--site", help="only this portal (run: if due)")
     schedule.add_argument("--archive", action="append", metavar="WARC", help="replay from WARC files (tests)")
     schedule.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
     schedule.add_argument("--lock", help="lock file (default: data/govnews-schedule.lock)")
@@ -487,7 +659,12 @@ def build_parser() -> argparse.ArgumentParser:
     sites.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
     sites.set_defaults(func=cmd_sites)
 
-    for command in (crawl, export, db, runs, schedule):
+    deadletter = sub.add_parser("deadletter", help="store the articles a crawl wrote to a dead-letter file")
+    deadletter.add_argument("action", choices=("load",), help="load: store the file's articles, mark it done")
+    deadletter.add_argument("file", metavar="FILE", help="a dead-letter file (see GOVNEWS_DEADLETTER_DIR)")
+    deadletter.set_defaults(func=cmd_deadletter)
+
+    for command in (crawl, export, db, runs, schedule, deadletter):
         command.add_argument("--db", help="SQLAlchemy database URL (default: $GOVNEWS_DB or data/govnews.sqlite3)")
     for command in (crawl,):
         command.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")
@@ -495,15 +672,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command in ("export", "sites", "extract", "runs"):
+    """Run one command; a :class:`UsageError` from any module is one line on stderr and exit 2."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or an argparse error already printed
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    if argv is None and args.command in ("export", "sites", "extract", "runs"):
         import signal  # `govnews export | head` ends quietly; never for a crawl, whose sockets need EPIPE
 
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if not hasattr(args, "quiet"):
         args.quiet = False
     logging.captureWarnings(True)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UsageError as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"govnews: {message.removeprefix('govnews: ')}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":
