@@ -221,6 +221,27 @@ class CrawlRun(Base):
     finish_reason: Mapped[str | None] = mapped_column(String(100), comment="Scrapy finish reason.")
     mode: Mapped[str] = mapped_column(String(20), default="full", comment="incremental or full.")
     stats: Mapped[dict] = mapped_column(JSON, default=dict, comment="Counters: requests, items, errors (JSON).")
+    outcome: Mapped[str | None] = mapped_column(
+        String(500), comment="The verdict the CLI printed: finished, or why the run is unfinished (resumable)."
+    )
+    hostname: Mapped[str | None] = mapped_column(String(255), comment="Machine that ran the crawl.")
+    pid: Mapped[int | None] = mapped_column(Integer, comment="Process id of the crawl (a dead one: interrupted).")
+
+
+class FrontierEntry(Base):
+    __tablename__ = "crawl_frontier"
+    __table_args__ = {
+        "comment": "What a portal's unfinished crawl still had to read: the next run resumes from it "
+        "(cleared when a run finishes cleanly)."
+    }
+
+    site: Mapped[str] = mapped_column(String(255), primary_key=True, comment="Portal host.")
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True, comment="Page to read.")
+    kind: Mapped[str] = mapped_column(
+        String(20), comment="listing, feed, sitemap, api, probe (a link of unknown kind) or article."
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, comment="Failed fetches so far (dropped after 3).")
+    added_at: Mapped[datetime] = mapped_column(comment="When a crawl found it (UTC).")
 
 
 class SiteProfileRow(Base):

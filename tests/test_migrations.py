@@ -112,3 +112,50 @@ def test_upgrade_from_0002_keeps_the_data_and_adds_site_profiles(db_url):
     assert profiles.save(SiteProfile(host="a.gov.vn", family="nukeviet", base_url="https://a.gov.vn/")) == []
     assert profiles.load("a.gov.vn").family == "nukeviet"
     engine.dispose()
+
+
+def test_upgrade_from_0003_keeps_runs_and_profiles_and_adds_the_frontier(db_url):
+    """A database made by the previous version (revision 0003): runs keep their rows, gain outcome/host/pid."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select, text
+    from sqlalchemy.orm import Session
+
+    from pipelines import models as m
+    from pipelines.frontier import Frontier
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0003")
+    assert "crawl_frontier" not in inspect(engine).get_table_names()
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with engine.begin() as connection:  # the 0003 columns only: the models now have more
+        connection.execute(
+            text(
+                "INSERT INTO crawl_runs (site, started_at, finished_at, finish_reason, mode, stats)"
+                " VALUES ('a.gov.vn', :t, :t, 'finished', 'full', '{}')"
+            ),
+            {"t": now.replace(tzinfo=None)},
+        )
+        connection.execute(
+            insert(m.SiteProfileRow),
+            [
+                {
+                    "site": "a.gov.vn",
+                    "family": "nukeviet",
+                    "fingerprint": "f" * 32,
+                    "profile": {"facts": {}},
+                    "learned_at": now,
+                    "changed_at": now,
+                }
+            ],
+        )
+    upgrade(engine)
+    assert current_revision(engine) == head_revision() == "0004"
+    with Session(engine) as session:
+        run = session.scalars(select(m.CrawlRun)).one()
+        assert (run.site, run.finish_reason, run.outcome, run.pid) == ("a.gov.vn", "finished", None, None)
+        assert session.scalar(select(m.SiteProfileRow.fingerprint)) == "f" * 32
+    frontier = Frontier(engine, "a.gov.vn")
+    frontier.checkpoint(done=[], pages=[("https://a.gov.vn/news/page-2", "listing")], articles=[])
+    assert [(e.url, e.kind) for e in frontier.load()] == [("https://a.gov.vn/news/page-2", "listing")]
+    engine.dispose()
