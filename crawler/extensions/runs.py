@@ -1,17 +1,23 @@
 """Record every crawl in ``crawl_runs``: start, end, finish reason and the counters.
 
-The row is written when the crawl opens, so a crash leaves a row without an end
-(``finished_at`` empty) rather than no trace at all.
+The row is written when the crawl opens, with the machine and process id, so a
+crash leaves a row without an end (``finished_at`` empty) rather than no trace at
+all; the next run of the portal on that machine marks it interrupted. ``outcome``
+is the verdict the CLI prints (:mod:`crawler.outcome`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import UTC, datetime
 
 from scrapy import signals
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+
+from crawler.outcome import verdict
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +73,11 @@ class CrawlRuns:
             self.engine = make_engine(self.crawler.settings.get("GOVNEWS_DB"))
             init_db(self.engine)
             with Session(self.engine) as session, session.begin():
-                run = CrawlRun(site=_site(spider), started_at=datetime.now(UTC), stats={})
+                site = _site(spider)
+                _mark_interrupted(session, site)
+                run = CrawlRun(
+                    site=site, started_at=datetime.now(UTC), stats={}, hostname=socket.gethostname(), pid=os.getpid()
+                )
                 session.add(run)
                 session.flush()
                 self.run_id = run.id
@@ -84,11 +94,37 @@ class CrawlRuns:
                 run = session.get(CrawlRun, self.run_id)
                 run.finished_at = datetime.now(UTC)
                 stats = self.crawler.stats.get_stats()
+                outcome = verdict(stats, reason)  # what the CLI prints
                 run.finish_reason = reason
+                run.outcome = outcome.reason[:500]
                 run.mode = stats.get("govnews/mode", "incremental")
-                run.stats = {"summary": summarise(stats), "scrapy": _jsonable(stats)}
+                run.stats = {"summary": {**summarise(stats), **outcome.as_dict()}, "scrapy": _jsonable(stats)}
         except SQLAlchemyError as error:
             logger.warning("crawl run %s not updated: %s", self.run_id, error)
+
+
+def _mark_interrupted(session: Session, site: str) -> None:
+    """Runs of this portal on this machine left open by a process that is gone were interrupted."""
+    from sqlalchemy import select
+
+    from pipelines.models import CrawlRun
+
+    host = socket.gethostname()
+    for run in session.scalars(
+        select(CrawlRun).where(CrawlRun.site == site, CrawlRun.finished_at.is_(None), CrawlRun.outcome.is_(None))
+    ):
+        if run.hostname == host and run.pid and not pid_alive(run.pid):
+            run.outcome = f"interrupted: the crawl process ({run.pid}) ended without closing the run"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def _site(spider) -> str:

@@ -37,6 +37,7 @@ from crawler.profile import SiteProfile
 from crawler.registry import Portal, load_registry, portal_for_url, resolve_target
 from crawler.shapes import ShapeBook, url_shapes
 from crawler.text.vn_dates import parse_vn_date
+from pipelines.frontier import KINDS, Entry, Frontier
 from pipelines.state import Known, KnownArticles
 
 # Discovery sources, best first: a sitemap or feed gives the canonical URL of an article.
@@ -88,8 +89,12 @@ class PortalSpider(scrapy.Spider):
         self._feeds_read: list[str] = []
         self._sitemaps_read: list[str] = []
         self._links_seen: Counter[str] = Counter()
-        self._requests = 0
+        self._requests = 0  # requests scheduled (those Scrapy's duplicate filter drops are given back)
         self._samples_requested = 0
+        self.frontier: Frontier | None = None
+        self._resume: list[Entry] = []  # what an unfinished earlier run left (pipelines.frontier)
+        self._waiting: set[str] = set()  # article URLs the frontier holds: fetched this run, so "known"
+        self._unsaved: dict[str, str] = {}  # pages found since the last checkpoint: url -> kind
         self._finalised = False
 
     @classmethod
@@ -98,7 +103,12 @@ class PortalSpider(scrapy.Spider):
         spider._configure(crawler.settings)
         crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         return spider
+
+    def _request_dropped(self, request, spider=None) -> None:
+        """The budget counts requests sent: one the duplicate filter drops is given back."""
+        self._requests -= 1
 
     def _spider_opened(self, spider=None) -> None:
         self._opened = True
@@ -134,6 +144,8 @@ class PortalSpider(scrapy.Spider):
             self.known = KnownArticles.open(settings.get("GOVNEWS_DB"), portal.host)
             self.profiles = ProfileStore(self.known.engine)
             self.stored_profile = self.profiles.load(portal.host)
+            self.frontier = Frontier(self.known.engine, portal.host)
+            self._resume = self.frontier.load()
         except SQLAlchemyError as error:  # the store reports the database; the crawl then discovers everything
             self.logger.warning("no stored state (%s): crawling as if nothing were stored", str(error).splitlines()[0])
         if family != "auto":
@@ -183,7 +195,36 @@ class PortalSpider(scrapy.Spider):
             requests.append(self._discovery_request(url, self.parse_sitemap, "sitemap", priority=20))
         for url in self.family.api_requests():
             requests.append(self._discovery_request(url, self.parse_api, "api", priority=15))
+        requests.extend(self._resume_requests())
         return [r for r in requests if r is not None]
+
+    def _resume_requests(self) -> list[scrapy.Request | None]:
+        """Carry on where an unfinished earlier run stopped: its unread pages, its unfetched articles."""
+        entries, self._resume = self._resume, []
+        if not entries:
+            return []
+        kinds = Counter(entry.kind for entry in entries)
+        self.crawler.stats.set_value("govnews/resume/entries", len(entries))
+        self.logger.info(
+            "%s: resuming an unfinished crawl: %s",
+            self.portal.host,
+            ", ".join(f"{n} {kind}" for kind, n in kinds.most_common()),
+        )
+        callbacks = {"listing": self.parse_listing, "feed": self.parse_feed, "sitemap": self.parse_sitemap}
+        requests: list[scrapy.Request | None] = []
+        for entry in entries:
+            if not self._on_portal(entry.url):
+                continue
+            if entry.kind == "article":
+                self._waiting.add(entry.url)
+                self._note_article(entry.url, "listing")
+            elif entry.kind == "probe":
+                self._defer(entry.url, "an unfinished earlier run")
+            elif entry.kind == "api":
+                requests.append(self._discovery_request(entry.url, self.parse_api, "api", priority=15))
+            elif entry.kind in callbacks and (entry.kind != "listing" or self._follow_listing(entry.url)):
+                requests.append(self._discovery_request(entry.url, callbacks[entry.kind], entry.kind, priority=10))
+        return requests
 
     def _detect_then_discover(self, response: Response):
         assert self.portal is not None
@@ -204,7 +245,10 @@ class PortalSpider(scrapy.Spider):
 
     def _discovery_request(self, url: str, callback, kind: str, priority: int = 0) -> scrapy.Request | None:
         """A listing, feed, sitemap or API page, once per URL and within the request budget."""
-        if url in self._pages_seen or not self._on_portal(url) or not self._budget_left():
+        if url in self._pages_seen or not self._on_portal(url):
+            return None
+        self._unsaved.setdefault(url, kind)  # into the frontier: read this run or the next
+        if not self._budget_left():
             return None
         self._pages_seen.add(url)
         meta: dict[str, Any] = {}
@@ -235,6 +279,36 @@ class PortalSpider(scrapy.Spider):
     def _defer(self, url: str, where: str) -> None:
         if url not in self._deferred and url not in self._probed and len(self._deferred) < MAX_DEFERRED:
             self._deferred[url] = where
+            self._unsaved.setdefault(url, "probe")
+
+    # -- the frontier: what this run has still to read, kept in the database -------------------
+    def _checkpoint(self, response: Response | None, articles: list[str] = ()) -> None:
+        """A discovery page is read: it leaves the frontier, what it found enters (one transaction)."""
+        if self.frontier is None:
+            self._unsaved.clear()
+            return
+        done = [response.request.url, response.url] if response is not None else []
+        pages, self._unsaved = list(self._unsaved.items()), {}
+        try:
+            self.frontier.checkpoint(done=done, pages=pages, articles=articles)
+        except SQLAlchemyError as error:  # the crawl goes on; the next run re-reads what it could not record
+            self.crawler.stats.inc_value("govnews/frontier/write_failed")
+            if self.crawler.stats.get_value("govnews/frontier/write_failed") == 1:
+                self.logger.warning("frontier not saved (%s): the next run re-reads more", str(error).splitlines()[0])
+
+    def _unstored(self, urls: list[str]) -> tuple[list[str], bool]:
+        """The article URLs not stored yet, and whether every one is stored or waiting in the frontier."""
+        if not urls:
+            return [], False
+        if self.known is None:
+            return list(urls), False
+        keys = [self.family.article_key(u) for u in urls]
+        try:
+            known = self.known.lookup(urls, [k for k in keys if k])
+        except SQLAlchemyError:
+            return list(urls), False
+        unstored = [u for u, k in zip(urls, keys, strict=True) if u not in known and not (k and k in known)]
+        return unstored, all(u in self._waiting for u in unstored)
 
     # -- discovery ---------------------------------------------------------------
     def _note_article(self, url: str, source: str, hints: Mapping[str, Any] | None = None) -> None:
@@ -301,7 +375,8 @@ class PortalSpider(scrapy.Spider):
                     yield request
             elif kind is PageKind.UNKNOWN:
                 self._defer(url, response.url)
-        stop_paging = not self.full and self._all_known(articles)
+        unstored, all_known = self._unstored(articles)
+        stop_paging = not self.full and all_known
         if stop_paging:
             self.crawler.stats.inc_value("govnews/incremental/pagination_stopped")
         for url in dict.fromkeys(listings):
@@ -311,17 +386,7 @@ class PortalSpider(scrapy.Spider):
                 request = self._discovery_request(url, self.parse_listing, "listing", priority=10)
                 if request is not None:
                     yield request
-
-    def _all_known(self, urls: list[str]) -> bool:
-        """Every article this listing page shows is stored already (so older pages hold nothing new)."""
-        if not urls or self.known is None:
-            return False
-        keys = [self.family.article_key(u) for u in urls]
-        try:
-            known = self.known.lookup(urls, [k for k in keys if k])
-        except SQLAlchemyError:
-            return False
-        return all(url in known or (key and key in known) for url, key in zip(urls, keys, strict=True))
+        self._checkpoint(response, unstored)
 
     def _follow_listing(self, url: str) -> bool:
         """Bound pagination: at most GOVNEWS_MAX_LISTING_PAGES pages per listing."""
@@ -338,14 +403,17 @@ class PortalSpider(scrapy.Spider):
     def parse_feed(self, response: Response):
         if response.status != 200:
             self.crawler.stats.inc_value("govnews/discovery/missing")
+            self._checkpoint(response)
             return ()
         entries = list(feed_entries(response.body, response.url))
         if not entries:
             self.crawler.stats.inc_value("govnews/feed/empty_or_unreadable")
+            self._checkpoint(response)
             return ()
         self.crawler.stats.inc_value("govnews/discovery/feeds")
         self._feeds_read.append(response.url)
         self.family.learn_feed(response.url, entries)
+        articles = []
         for entry in entries:
             url = self._same_scheme(entry.url)
             if not self._on_portal(url):
@@ -354,14 +422,20 @@ class PortalSpider(scrapy.Spider):
             if kind in (PageKind.ARTICLE, PageKind.UNKNOWN):  # a feed lists articles
                 self.shapes.observe(url, PageKind.ARTICLE)
                 self._note_article(url, "feed", self.family.feed_hints(entry))
+                articles.append(url)
+        self._checkpoint(response, self._unstored(articles)[0])
         return ()
 
     def parse_sitemap(self, response: Response):
+        """A sitemap (or an index of them); it is read whole every run, so only its child pages are
+        checkpointed, not its articles."""
         if response.status != 200:
             self.crawler.stats.inc_value("govnews/discovery/missing")
+            self._checkpoint(response)
             return
         if not looks_like_xml(response.body):
             self.crawler.stats.inc_value("govnews/sitemap/not_xml")
+            self._checkpoint(response)
             return
         entries = list(sitemap_entries(response.body, response.url))
         self.crawler.stats.inc_value("govnews/discovery/sitemaps")
@@ -389,11 +463,13 @@ class PortalSpider(scrapy.Spider):
                     yield request
             elif kind is PageKind.UNKNOWN:
                 self._defer(url, response.url)
+        self._checkpoint(response)
 
     def parse_api(self, response: Response):
         """A platform API (WordPress REST): the family turns it into article hints and more API pages."""
         if not isinstance(response, TextResponse) or response.status != 200:
             self.crawler.stats.inc_value("govnews/api/unavailable")
+            self._checkpoint(response)
             return
         self.crawler.stats.inc_value("govnews/discovery/api")
         result = self.family.read_api(response.url, response.body, response.headers)
@@ -404,13 +480,16 @@ class PortalSpider(scrapy.Spider):
                 self.shapes.observe(url, PageKind.ARTICLE)
                 self._note_article(url, "api", hints)
                 urls.append(url)
-        if not self.full and self._all_known(urls):
+        unstored, all_known = self._unstored(urls)
+        if not self.full and all_known:
             self.crawler.stats.inc_value("govnews/incremental/pagination_stopped")
+            self._checkpoint(response, unstored)
             return
         for url in result.more:
             request = self._discovery_request(self._same_scheme(url), self.parse_api, "api", priority=15)
             if request is not None:
                 yield request
+        self._checkpoint(response, unstored)
 
     def _same_scheme(self, url: str) -> str:
         """Sitemaps and footers often print http:// for an https portal; ask for what the portal serves."""
@@ -476,6 +555,7 @@ class PortalSpider(scrapy.Spider):
 
     def parse_probe(self, response: Response):
         """A page of unknown kind: its own markup (or a trial parse) says what it is."""
+        self._checkpoint(response)  # read: whatever it is, it leaves the frontier
         if response.status != 200:  # a dead link on the site is the site's matter, not a crawl error
             self.crawler.stats.inc_value("govnews/probe/missing")
             return
@@ -533,7 +613,9 @@ class PortalSpider(scrapy.Spider):
         if self.family is None:
             return
         if self._resolve_deferred() or self._probe_round():
+            self._checkpoint(None)
             raise DontCloseSpider
+        self._checkpoint(None)
         self._rekey()
         self._drop_misfiled()
         if self.full and not getattr(self, "_full_seeded", False):
@@ -654,10 +736,13 @@ class PortalSpider(scrapy.Spider):
 
     def _add_stored_articles(self) -> None:
         """A full pass re-checks every stored article, linked from the site or not any more."""
+        self.crawler.stats.set_value("govnews/discovery/articles_linked", len(self._refs))
         if self.known is None:
             return
         try:
             for stored in self.known.all():
+                if not stored.removed:
+                    self.crawler.stats.inc_value("govnews/discovery/stored_before")
                 self._note_article(self._same_scheme(stored.url), "sitemap")
         except SQLAlchemyError as error:
             self.logger.warning("stored articles unavailable: %s", str(error).splitlines()[0])
@@ -733,6 +818,11 @@ class PortalSpider(scrapy.Spider):
             self._top_up(1)
         self.crawler.stats.inc_value(f"govnews/fetch_failed/{kind}")
         self.logger.warning("could not fetch %s %s: %s", kind, request.url, failure.getErrorMessage())
+        if self.frontier is not None and kind in KINDS:  # tried again by the next runs
+            try:
+                self.frontier.failed(request.url, kind)
+            except SQLAlchemyError:
+                self.crawler.stats.inc_value("govnews/frontier/write_failed")
 
     # -- the end: profile and diagnostics ------------------------------------------------
     def current_profile(self) -> SiteProfile | None:
@@ -761,6 +851,7 @@ class PortalSpider(scrapy.Spider):
         stats = self.crawler.stats
         articles = len(self._refs)
         stats.set_value("govnews/discovery/articles_found", articles)
+        stats.set_value("govnews/requests", self._requests)
         if self.profile is not None:
             stats.set_value("govnews/profile/fingerprint", self.profile.fingerprint())
         if articles == 0 or not stats.get_value("govnews/fields/articles", 0):
