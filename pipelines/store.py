@@ -13,11 +13,9 @@ Reposts — the same body, or a near-duplicate by MinHash/LSH — are linked by
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,10 +23,11 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from crawler.datafiles import writable_data_dir
 from crawler.items import Article as ArticleItem
 from crawler.items import ArticleGone
 from crawler.urls import url_key
-from pipelines import dedupe
+from pipelines import deadletter, dedupe
 from pipelines import models as m
 from pipelines.db import init_db, make_engine
 
@@ -362,11 +361,11 @@ class StorePipeline:
         settings = crawler.settings
         self.db_url = settings.get("GOVNEWS_DB")
         self.batch_size = settings.getint("GOVNEWS_STORE_BATCH", 50)
-        self.deadletter_dir = Path(settings.get("GOVNEWS_DEADLETTER_DIR") or "data")
+        self.deadletter_dir = Path(settings.get("GOVNEWS_DEADLETTER_DIR") or writable_data_dir())
         self.pending: list[ArticleItem] = []
         self.store: ArticleStore | None = None
         self.failed = False
-        self.deadletter_path = self.deadletter_dir / f"deadletter-{datetime.now(UTC):%Y%m%dT%H%M%S}.jsonl"
+        self.deadletter_path: Path | None = None
 
     @classmethod
     def from_crawler(cls, crawler) -> StorePipeline:
@@ -379,7 +378,7 @@ class StorePipeline:
         for attempt in range(1, self.RETRIES + 1):
             try:
                 self.store = ArticleStore(make_engine(self.db_url), portals)
-                return
+                break
             except SQLAlchemyError as error:
                 logger.warning(
                     "database unavailable (%s), attempt %d/%d: %s",
@@ -389,8 +388,26 @@ class StorePipeline:
                     str(error).splitlines()[0],
                 )
                 time.sleep(self.BACKOFF_SECONDS * 2 ** (attempt - 1))
-        logger.error("database unavailable (%s): articles will go to a dead-letter file", _safe_url(self.db_url))
-        self.crawler.stats.set_value("govnews/db_error", "database unavailable at start")
+        else:
+            logger.error("database unavailable (%s): articles will go to a dead-letter file", _safe_url(self.db_url))
+            self.crawler.stats.set_value("govnews/db_error", "database unavailable at start")
+            return
+        self._load_dead_letters(_site_of(spider or self.crawler.spider))
+
+    def _load_dead_letters(self, site: str | None) -> None:
+        """Articles an earlier crawl of this portal could not store are stored first."""
+        if not site or self.store is None:
+            return
+        for path in deadletter.pending_files(self.deadletter_dir, site):
+            try:
+                result = deadletter.load_into(self.store, path)
+            except (OSError, SQLAlchemyError) as error:
+                logger.error("dead-letter file %s not loaded: %s", path, str(error).splitlines()[0])
+                continue
+            self.crawler.stats.inc_value("govnews/deadletter_loaded", result.loaded + result.already)
+            logger.warning(
+                "stored %d article(s) left unsaved by an earlier crawl (%s)", result.loaded + result.already, path
+            )
 
     def process_item(self, item, spider=None):
         if isinstance(item, ArticleGone):
@@ -437,11 +454,10 @@ class StorePipeline:
 
     def _dead_letter(self, batch: list[ArticleItem]) -> None:
         self.failed = True
-        self.deadletter_dir.mkdir(parents=True, exist_ok=True)
+        if self.deadletter_path is None:
+            self.deadletter_path = deadletter.file_for(self.deadletter_dir, batch[0].site)
         path = self.deadletter_path
-        with path.open("a", encoding="utf-8") as handle:
-            for item in batch:
-                handle.write(json.dumps(asdict(item), default=str, ensure_ascii=False) + "\n")
+        deadletter.write(path, batch)
         self.crawler.stats.inc_value("govnews/deadletter", len(batch))
         self.crawler.stats.set_value("govnews/deadletter_file", str(path.resolve()))
         logger.error("database unavailable: %d article(s) written to %s; stopping the crawl", len(batch), path)
@@ -454,6 +470,11 @@ class StorePipeline:
         if engine is not None and engine.running and not getattr(self, "_stopping", False):
             self._stopping = True
             deferred_from_coro(engine.close_spider_async(reason=reason))
+
+
+def _site_of(spider) -> str | None:
+    portal = getattr(spider, "portal", None)
+    return getattr(portal, "host", None)
 
 
 def _safe_url(url: str | None) -> str:
