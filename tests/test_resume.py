@@ -115,7 +115,8 @@ def test_sigint_then_one_rerun_stores_every_article(portal, tmp_path):
     assert 0 < first < TOTAL
     assert frontier(db) > 0, "the interrupted run left its frontier"
     log = (tmp_path / "first.log").read_text()
-    assert "FAILED" in log and "the next run resumes" in log
+    assert "FAILED" in log
+    assert "the next run resumes" in log
     assert sqlite_count(db, "SELECT count(*) FROM crawl_runs WHERE outcome LIKE '%next run resumes%'") == 1
     assert_complete(db, rerun(portal, f"sqlite:///{db}", tmp_path))
 
@@ -159,3 +160,84 @@ def test_request_budget_counts_requests_sent_and_the_rerun_resumes(portal, tmp_p
     first = stored(db)
     assert 500 <= first < 800, first
     assert_complete(db, rerun(portal, f"sqlite:///{db}", tmp_path))
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
+    """A PostgreSQL cluster of this test's own (the shared one must not be stopped): URL, stop, start."""
+    import shutil
+    import socket
+    import tempfile
+
+    binaries = _postgres_bin()
+    if binaries is None or os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the database-stopped case: PostgreSQL binaries and root are needed")
+        pytest.skip("needs PostgreSQL server binaries and root (to run them as the postgres user)")
+    home = Path(tempfile.mkdtemp(prefix="govnews-pg-", dir="/tmp"))
+    shutil.chown(home, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True, timeout=120)
+
+    data = home / "data"
+    as_postgres(str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
+    options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
+
+    def start_server() -> None:
+        as_postgres(str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "log"), "-w", "start")
+
+    def stop_server() -> None:
+        as_postgres(str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+
+    start_server()
+    as_postgres(str(binaries / "createdb"), "-h", str(home), "-p", str(port), "govnews")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/govnews", stop_server, start_server
+    finally:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def pg_count(url: str, sql: str) -> int:
+    import psycopg
+
+    try:
+        with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), connect_timeout=2) as connection:
+            return connection.execute(sql).fetchone()[0]
+    except psycopg.Error:
+        return 0
+
+
+def test_database_stopped_mid_crawl_then_restarted_loses_nothing(portal, tmp_path, private_postgres):
+    url, stop_server, start_server = private_postgres
+    process = start(crawl_command(portal, url, tmp_path), tmp_path / "first.log")
+    wait_for(lambda: pg_count(url, "SELECT count(*) FROM articles") >= 300, process)
+    stop_server()
+    assert process.wait(timeout=180) == 1, "a crawl whose database went away is unfinished"
+    log = (tmp_path / "first.log").read_text()
+    assert "dead-letter" in log or "unsaved articles" in log
+    letters = list((tmp_path / "dead").glob("deadletter-*.jsonl"))
+    assert len(letters) == 1
+    start_server()
+    before = pg_count(url, "SELECT count(*) FROM articles")
+    assert before < TOTAL
+    result = rerun(portal, url, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert pg_count(url, "SELECT count(*) FROM articles") == TOTAL
+    assert pg_count(url, "SELECT count(DISTINCT source_key) FROM articles") == TOTAL
+    assert pg_count(url, "SELECT count(*) FROM crawl_frontier") == 0
+    assert not letters[0].exists(), "the dead-letter file is marked done once stored"
+    assert letters[0].with_name(letters[0].name + ".done").exists()
