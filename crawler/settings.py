@@ -14,6 +14,7 @@ except PackageNotFoundError:  # running from a checkout that was not installed
 BOT_NAME = "govnews"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"  # scrapy crawl portal checks its -a arguments first
 
 # Identify ourselves: portal admins must be able to see who crawls and reach us.
 USER_AGENT = f"govnews/{_VERSION} (+https://github.com/govnews/govnews; news archive crawler)"
