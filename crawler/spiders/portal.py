@@ -818,11 +818,15 @@ class PortalSpider(scrapy.Spider):
             self._top_up(1)
         self.crawler.stats.inc_value(f"govnews/fetch_failed/{kind}")
         self.logger.warning("could not fetch %s %s: %s", kind, request.url, failure.getErrorMessage())
-        if self.frontier is not None and kind in KINDS:  # tried again by the next runs
-            try:
+        if self.frontier is None or kind not in KINDS:
+            return
+        try:
+            if _final(failure):  # refused by robots.txt or gone: nothing a later run could read
+                self.frontier.checkpoint(done=[request.url], pages=[], articles=[])
+            else:  # a timeout, a reset, a 5xx: tried again by the next runs
                 self.frontier.failed(request.url, kind)
-            except SQLAlchemyError:
-                self.crawler.stats.inc_value("govnews/frontier/write_failed")
+        except SQLAlchemyError:
+            self.crawler.stats.inc_value("govnews/frontier/write_failed")
 
     # -- the end: profile and diagnostics ------------------------------------------------
     def current_profile(self) -> SiteProfile | None:
@@ -895,6 +899,18 @@ class PortalSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         if not self._finalised and self.family is not None:
             self._finalise()
+
+
+def _final(failure) -> bool:
+    """A failed fetch no later run would do better: an ignored request (robots.txt, offsite) or a 404/410."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    from crawler.middlewares import HostDeferred
+
+    if failure.check(HttpError):
+        return failure.value.response.status in (404, 410)
+    return bool(failure.check(IgnoreRequest)) and not failure.check(HostDeferred)  # robots.txt unreachable: later
 
 
 def _header(response: Response, name: bytes) -> str | None:
