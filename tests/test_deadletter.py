@@ -78,3 +78,19 @@ def test_cli_deadletter_load(tmp_path):
     assert "loaded 2 article(s)" in result.stderr
     assert "Traceback" not in result.stderr
     assert (tmp_path / (path.name + ".done")).exists()
+
+
+def test_dead_letters_go_to_the_data_directory_whatever_the_working_directory(tmp_path, monkeypatch):
+    from scrapy.settings import Settings
+
+    from crawler.datafiles import writable_data_dir
+    from pipelines.db import database_url
+    from pipelines.store import StorePipeline
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GOVNEWS_DB", raising=False)
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    crawler = type("Crawler", (), {"settings": settings})()
+    assert StorePipeline(crawler).deadletter_dir == writable_data_dir()
+    assert database_url(None).endswith(str(writable_data_dir() / "govnews.sqlite3")), "beside the default database"
