@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from conftest import WARCS, read_jsonl, run_govnews
+from conftest import WARCS, run_govnews
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
@@ -85,7 +83,9 @@ def test_one_edited_body_gives_exactly_one_version(sqlite_url, tmp_path):
         assert "03 chỉ tiêu" in version.body_text
 
 
-def test_database_down_dead_letters_every_article_and_fails(tmp_path):
+def test_database_down_at_start_is_refused_before_any_request(tmp_path):
+    """Preflight: nothing is crawled into a dead-letter file when the database is down from the start
+    (a database lost mid-crawl: tests/test_resume.py::test_database_stopped_mid_crawl_then_restarted_loses_nothing)."""
     dead = tmp_path / "dead"
     result = run_govnews(
         "crawl",
@@ -93,15 +93,14 @@ def test_database_down_dead_letters_every_article_and_fails(tmp_path):
         "--archive",
         str(NUKEVIET[1]),
         "--db",
-        "postgresql+psycopg://govnews:nope@127.0.0.1:1/none",
+        "postgresql+psycopg://govnews:secret@127.0.0.1:1/none",
         "-s",
         f"GOVNEWS_DEADLETTER_DIR={dead}",
     )
-    assert result.returncode == 1
-    assert "dead-letter" in result.stderr or "deadletter" in result.stderr
-    files = list(dead.glob("deadletter-*.jsonl"))
-    assert len(files) == 1
-    saved = read_jsonl(files[0])
-    assert saved, "articles parsed before the stop are saved, not lost"
-    assert all(json.dumps(row) and row["url"].startswith("https://khxhnvnghean.gov.vn/") for row in saved)
-    assert "db_error" in result.stderr
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("govnews: ")
+    assert "127.0.0.1:1" in lines[0]
+    assert "secret" not in result.stderr
+    assert not dead.exists(), "nothing crawled, nothing dead-lettered"

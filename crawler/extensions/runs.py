@@ -107,24 +107,15 @@ def _mark_interrupted(session: Session, site: str) -> None:
     """Runs of this portal on this machine left open by a process that is gone were interrupted."""
     from sqlalchemy import select
 
+    from crawler.schedule import pid_alive
     from pipelines.models import CrawlRun
 
     host = socket.gethostname()
     for run in session.scalars(
         select(CrawlRun).where(CrawlRun.site == site, CrawlRun.finished_at.is_(None), CrawlRun.outcome.is_(None))
     ):
-        if run.hostname == host and run.pid and not pid_alive(run.pid):
+        if run.hostname == host and run.pid and not pid_alive(run.pid, run.started_at):
             run.outcome = f"interrupted: the crawl process ({run.pid}) ended without closing the run"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
 
 
 def _site(spider) -> str:
