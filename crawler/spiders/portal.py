@@ -817,7 +817,8 @@ class PortalSpider(scrapy.Spider):
         if kind == "article":
             self._top_up(1)
         self.crawler.stats.inc_value(f"govnews/fetch_failed/{kind}")
-        self.logger.warning("could not fetch %s %s: %s", kind, request.url, failure.getErrorMessage())
+        if not _host_deferred(failure):  # the robots middleware said it once for the whole host
+            self.logger.warning("could not fetch %s %s: %s", kind, request.url, failure.getErrorMessage())
         if self.frontier is None or kind not in KINDS:
             return
         try:
@@ -901,16 +902,20 @@ class PortalSpider(scrapy.Spider):
             self._finalise()
 
 
+def _host_deferred(failure) -> bool:
+    from crawler.middlewares import HostDeferred
+
+    return bool(failure.check(HostDeferred))
+
+
 def _final(failure) -> bool:
     """A failed fetch no later run would do better: an ignored request (robots.txt, offsite) or a 404/410."""
     from scrapy.exceptions import IgnoreRequest
     from scrapy.spidermiddlewares.httperror import HttpError
 
-    from crawler.middlewares import HostDeferred
-
     if failure.check(HttpError):
         return failure.value.response.status in (404, 410)
-    return bool(failure.check(IgnoreRequest)) and not failure.check(HostDeferred)  # robots.txt unreachable: later
+    return bool(failure.check(IgnoreRequest)) and not _host_deferred(failure)  # robots.txt unreachable: later
 
 
 def _header(response: Response, name: bytes) -> str | None:
