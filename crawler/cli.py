@@ -95,6 +95,7 @@ def run_crawls(settings, jobs: list[tuple[str, Any, bool]], registry, family: st
     """Crawl (target, portal, full) jobs in one Twisted reactor; one Scrapy crawler per portal."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.outcome import verdict
     from crawler.spiders.portal import PortalSpider
 
     process = CrawlerProcess(settings, install_root_handler=True)
@@ -112,8 +113,6 @@ def run_crawls(settings, jobs: list[tuple[str, Any, bool]], registry, family: st
             url = target if "://" in target else portal.base_url
             process.crawl(crawler, url=url, family=family, full=full)
     process.start()
-    from crawler.outcome import verdict
-
     outcomes = []
     for portal, crawler in crawlers:
         stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}

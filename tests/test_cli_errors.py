@@ -83,7 +83,6 @@ def test_unsupported_dialect_names_the_supported_ones(capsys):
 
 
 def test_missing_driver(capsys):
-    pytest.importorskip("sqlalchemy")
     try:
         import psycopg2  # noqa: F401
 
