@@ -457,6 +457,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
     from crawler.preflight import check_database
+    from crawler.schedule import run_state
     from crawler.text.vn_dates import iso
     from pipelines.db import make_engine
     from pipelines.models import CrawlRun
@@ -481,6 +482,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 "finished_at": iso(run.finished_at),
                 "finish_reason": run.finish_reason,
                 **summary,
+                "outcome": run.outcome or run_state(run),  # the CLI's verdict; running / interrupted if none yet
             }
         )
     if args.json:
@@ -496,7 +498,6 @@ _RUN_COLUMNS = (  # header, cell; every column left-aligned, so each starts wher
     ("site", lambda r: r["site"] or ""),
     ("mode", lambda r: r["mode"] or ""),
     ("started", lambda r: r["started_at"] or ""),
-    ("reason", lambda r: r["finish_reason"] or "running"),
     ("req", lambda r: str(r.get("requests", 0))),
     ("new", lambda r: str(r.get("articles", {}).get("new", 0))),
     ("upd", lambda r: str(r.get("articles", {}).get("updated", 0))),
@@ -504,6 +505,7 @@ _RUN_COLUMNS = (  # header, cell; every column left-aligned, so each starts wher
     ("dup", lambda r: str(r.get("articles", {}).get("duplicate", 0))),
     ("gone", lambda r: str(r.get("articles", {}).get("removed", 0))),
     ("err", lambda r: str(r.get("errors", 0))),
+    ("outcome", lambda r: r["outcome"]),
 )
 
 
@@ -519,10 +521,10 @@ def print_runs(rows: list[dict], out=None) -> None:
 
 def cmd_sites(args: argparse.Namespace) -> int:
     registry = _registry(args.registry)
-    print(f"{'host':34} {'family':18} {'province':15} {'verified':8}  name")
+    print(f"{'host':34} {'family':18} {'province':15} {'verified':10}  name")
     for portal in sorted(registry.values(), key=lambda p: p.host):
         print(
-            f"{portal.host:34} {portal.family:18} {portal.province or '':15} {'yes' if portal.verified else 'no':8}"
+            f"{portal.host:34} {portal.family:18} {portal.province or '':15} {portal.verified_label:10}"
             f"  {portal.name}"
         )
     return EXIT_OK

@@ -46,6 +46,8 @@ def schedule_lock(path: str | Path | None = None) -> Iterator[None]:
     from crawler.datafiles import writable_data_dir
 
     lock_path = Path(path) if path else writable_data_dir() / LOCK_FILE
+    if path and not lock_path.parent.is_dir():  # only the default data directory is created
+        raise UsageError(f"directory {lock_path.parent} does not exist (for the lock file {lock_path})")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     handle = lock_path.open("a+")
     try:
@@ -104,7 +106,7 @@ def run_state(run: CrawlRun | None, hostname: str | None = None) -> str:
     if run is None:
         return "-"
     if run.finished_at is not None:
-        return run.finish_reason or "finished"
+        return getattr(run, "outcome", None) or run.finish_reason or "finished"
     pid, host = getattr(run, "pid", None), getattr(run, "hostname", None)
     if pid is None or host is None or host != (hostname or socket.gethostname()):
         return "running"

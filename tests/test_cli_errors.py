@@ -530,7 +530,9 @@ def test_runs_columns_are_aligned(capsys, current_db):
         cells = [row[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
         assert len(cells) == len(names)
     assert [row[starts[1] : starts[2]].strip() for row in rows] == [long_host, "a.vn", "khxhnvnghean.gov.vn"]
-    assert rows[0][starts[5] : starts[6]].strip() == "12345"
+    req = names.index("req")
+    assert rows[0][starts[req] : starts[req + 1]].strip() == "12345"
+    assert [row[starts[-1] :] for row in rows] == ["running"] * 3, "no end, no process on record: running"
 
 
 # --- 12. extract without --url ----------------------------------------------------------------------

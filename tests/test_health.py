@@ -44,6 +44,10 @@ def test_unreachable_portal_is_recorded_as_the_cli_printed_it(tmp_path):
     assert "portal unreachable" in result.stderr
     [(_, outcome)] = _outcomes(db)
     assert outcome.startswith("portal unreachable"), "crawl_runs says what the CLI said, not 'finished'"
+    runs = run_govnews("runs", "--db", f"sqlite:///{db}")
+    assert runs.returncode == 0
+    header, row = runs.stdout.splitlines()
+    assert row[header.index("outcome") :].startswith("portal unreachable")
 
 
 class _Crawler:

@@ -247,7 +247,6 @@ def test_zombie_is_not_alive():
         child.wait()
 
 
-@pytest.mark.skipif(not hasattr(m.CrawlRun, "pid"), reason="crawl_runs.pid / hostname not in the schema yet")
 def test_status_shows_a_crashed_run_as_interrupted(scheduler):
     with Session(scheduler.engine) as session, session.begin():
         for host, pid in (("khxhnvnghean.gov.vn", _dead_pid()), ("mat-ket-noi.gov.vn", os.getpid())):
