@@ -16,7 +16,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector
+from parsel.selector import create_root_node
 
 from crawler.items import Article
 from crawler.text.blocks import iter_links
@@ -38,6 +40,60 @@ DOCUMENT_EXTENSIONS = (
     ".rar",
     ".7z",
 )
+
+
+class Page(Selector):
+    """A parsed page: a parsel :class:`Selector` over one lxml tree, with a per-page cache.
+
+    Built once per page by :func:`parse_page` and handed to detection and to the family's
+    ``parse_article``, so that neither parses the page again; what several readers need of the
+    whole document (the ``<meta>`` values, NukeViet's page variables, ...) is computed once and
+    kept in :attr:`cache`. Selections made from a page are Pages too, each with its own cache.
+    The tree is never modified by the readers (a reader that edits copies first)."""
+
+    __slots__ = ("cache",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache: dict[Any, Any] = {}
+
+
+_MARKUP_START = re.compile(r"\s*<")
+_XML_DECLARATION = re.compile(r"[\s\ufeff]*<\?xml\s")  # parsel's test: such text is parsed as XML
+_HTML_PARSER = etree.HTMLParser  # plain elements: no Python class lookup per element proxy (lxml.html's)
+
+
+def parse_page(html: str | bytes | Selector) -> Selector:
+    """The page as a :class:`Page`, parsed once: what ``Selector(text=html)`` gives (bytes are read as
+    UTF-8, invalid bytes replaced), as plain lxml elements. A Selector passes through as it is (e.g.
+    Scrapy's ``response.selector``), so a caller that parsed the page already hands its tree on."""
+    if isinstance(html, Selector):
+        return html
+    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    if _MARKUP_START.match(text) and not _XML_DECLARATION.match(text):
+        # what parsel does for such text (not JSON; no XML declaration: HTML), with etree's parser class
+        page = Page(root=create_root_node(text, _HTML_PARSER, base_url=None, huge_tree=True), type="html")
+    else:
+        page = Page(text=text)
+    page.cache["text"] = text
+    return page
+
+
+def page_text(page: Selector) -> str:
+    """The text the page was parsed from (for readers that need the markup itself, e.g. trafilatura)."""
+    cache = page_cache(page)
+    if cache is not None and isinstance(cache.get("text"), str):
+        return cache["text"]
+    if isinstance(getattr(page, "_text", None), str):
+        return page._text
+    return etree.tostring(
+        page.root, encoding="unicode", method="html"
+    )  # parsel's own type detection (XML declaration, JSON, empty text)
+
+
+def page_cache(page: Selector) -> dict[Any, Any] | None:
+    """The page's cache (``None`` for a plain Selector, whose readers then compute each time)."""
+    return page.cache if isinstance(page, Page) else None
 
 
 class PageKind(enum.Enum):
@@ -173,7 +229,7 @@ class Family:
     # -- parsing ---------------------------------------------------------------
     def parse_article(
         self,
-        html: str | bytes,
+        html: str | bytes | Selector,
         url: str,
         *,
         other_urls: Iterable[str] = (),
@@ -181,7 +237,8 @@ class Family:
         site: str | None = None,
         hints: Mapping[str, Any] | None = None,
     ) -> Article:
-        """Read an article page. ``hints``: what listings and feeds said of it (e.g. an excerpt)."""
+        """Read an article page. ``html``: its text, or the page already parsed (:func:`parse_page`, or any
+        parsel Selector over the whole document). ``hints``: what listings and feeds said of it (e.g. an excerpt)."""
         raise NotImplementedError
 
 
@@ -199,16 +256,20 @@ _UNRENDERED = re.compile(r"^\$\{?[A-Za-z_][\w.]*\}?$")
 
 
 def meta_content(page: Selector, *names: str) -> list[str]:
-    """``content`` of ``<meta property|name=...>`` in document order (one pass over the metas)."""
-    wanted = set(names)
-    values: dict[str, list[str]] = {name: [] for name in names}
-    for meta in page.root.iter("meta"):
-        key = meta.get("property") or meta.get("name")
-        if key in wanted:
-            text = clean_text(meta.get("content"))
-            if text and not _UNRENDERED.match(text):
-                values[key].append(text)
-    return [value for name in names for value in values[name]]
+    """``content`` of ``<meta property|name=...>`` in document order (one pass over the metas per page)."""
+    cache = page_cache(page)
+    values = cache.get("metas") if cache is not None else None
+    if values is None:
+        values = {}
+        for meta in page.root.iter("meta"):
+            key = meta.get("property") or meta.get("name")
+            if key:
+                text = clean_text(meta.get("content"))
+                if text and not _UNRENDERED.match(text):
+                    values.setdefault(key, []).append(text)
+        if cache is not None:
+            cache["metas"] = values
+    return [value for name in names for value in values.get(name, ())]
 
 
 def canonical_url(page: Selector, url: str) -> str:

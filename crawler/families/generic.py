@@ -31,6 +31,8 @@ from crawler.families.base import (
     json_ld_article,
     json_ld_author,
     meta_content,
+    page_text,
+    parse_page,
     unique,
 )
 from crawler.items import Article
@@ -130,7 +132,7 @@ class Generic(Family):
 
     def parse_article(
         self,
-        html: str | bytes,
+        html: str | bytes | Selector,
         url: str,
         *,
         other_urls: Iterable[str] = (),
@@ -139,9 +141,7 @@ class Generic(Family):
         hints: Mapping[str, Any] | None = None,
     ) -> Article:
         hints = hints or {}
-        if isinstance(html, bytes):
-            html = html.decode("utf-8", "replace")
-        page = Selector(text=html)
+        page = parse_page(html)
         canonical = canonical_url(page, url)
         ld = json_ld_article(page)
         strong = _strong_container(page)
@@ -151,7 +151,7 @@ class Generic(Family):
         if strong is not None:
             paragraphs = _container_paragraphs(strong, canonical)
         else:
-            paragraphs = [clean_text(line) for line in self._trafilatura_text(html, canonical).splitlines()]
+            paragraphs = [clean_text(line) for line in self._trafilatura_text(page_text(page), canonical).splitlines()]
         paragraphs = [p for p in paragraphs if p and p not in caption_texts]
         source = source_url = author = None
         if paragraphs and (match := SOURCE_LINE.match(paragraphs[-1])):

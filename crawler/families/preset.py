@@ -46,6 +46,7 @@ from crawler.families.base import (
     document_links,
     host_of,
     meta_content,
+    parse_page,
     unique,
 )
 from crawler.items import Article
@@ -328,7 +329,7 @@ class Preset(Family):
 
     def parse_article(
         self,
-        html: str | bytes,
+        html: str | bytes | Selector,
         url: str,
         *,
         other_urls: Iterable[str] = (),
@@ -337,7 +338,7 @@ class Preset(Family):
         hints: Mapping[str, Any] | None = None,
     ) -> Article:
         hints = hints or {}
-        page = Selector(text=html.decode("utf-8", "replace") if isinstance(html, bytes) else html)
+        page = parse_page(html)
         scope = self._scope(page, url)
         never = self._decorations(page)
         body_node, _ = self._first(scope, "body")

@@ -29,6 +29,7 @@ from crawler.families.base import (
     document_links,
     host_of,
     meta_content,
+    parse_page,
     unique,
 )
 from crawler.families.nukeviet import page as nvpage
@@ -153,7 +154,7 @@ class NukeViet(Family):
     # -- parsing ---------------------------------------------------------------
     def parse_article(
         self,
-        html: str | bytes,
+        html: str | bytes | Selector,
         url: str,
         *,
         other_urls: Iterable[str] = (),
@@ -161,7 +162,7 @@ class NukeViet(Family):
         site: str | None = None,
         hints: Mapping[str, Any] | None = None,
     ) -> Article:
-        page = Selector(text=html.decode("utf-8", "replace") if isinstance(html, bytes) else html)
+        page = parse_page(html)
         variables = page_variables(page)
         self.learn(page, url)  # the page names its own module and language: its URLs then parse
         if variables.get("nv_func_name") and variables["nv_func_name"] != "detail":

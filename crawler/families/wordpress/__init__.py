@@ -39,6 +39,7 @@ from crawler.families.base import (
     first_date,
     host_of,
     meta_content,
+    parse_page,
     unique,
 )
 from crawler.families.wordpress import page as wp
@@ -202,7 +203,7 @@ class WordPress(Family):
 
     def parse_article(
         self,
-        html: str | bytes,
+        html: str | bytes | Selector,
         url: str,
         *,
         other_urls: Iterable[str] = (),
@@ -211,7 +212,7 @@ class WordPress(Family):
         hints: Mapping[str, Any] | None = None,
     ) -> Article:
         hints = hints or {}
-        page = Selector(text=html.decode("utf-8", "replace") if isinstance(html, bytes) else html)
+        page = parse_page(html)
         if self.page_kind(page, url) in (PageKind.OTHER, PageKind.LISTING):
             raise NotAnArticle(f"body classes say it is no post ({' '.join(sorted(wp.body_classes(page)))[:80]})")
         post = self._post(page)
