@@ -33,37 +33,72 @@ def shingles(text: str) -> set[str]:
     syllables = _SYLLABLE.findall(text.casefold())
     if len(syllables) < SHINGLE:
         return {" ".join(syllables)} if syllables else set()
-    return {" ".join(syllables[i : i + SHINGLE]) for i in range(len(syllables) - SHINGLE + 1)}
+    return {f"{a} {b} {c}" for a, b, c in zip(syllables, syllables[1:], syllables[2:], strict=False)}  # 3 = SHINGLE
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+@lru_cache(maxsize=256)
+def cached_shingles(text: str) -> frozenset[str]:
+    """:func:`shingles` of a body, remembered for the last bodies seen: the store shingles a body when
+    it stores it and again when a later article names it as a near-duplicate candidate."""
+    return frozenset(shingles(text))
+
+
+def jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)
 
 
+SCHEME = "affine32"  # datasketch's default hashing scheme, named so stored bands stay comparable
+_SEED = 1
+_CHUNK = 4096  # shingles hashed against the 128 permutations at once (bounds the temporary array)
+
+
 @lru_cache(maxsize=1)
 def _permutations():
-    """The seeded permutations, drawn once (datasketch draws them anew for every MinHash otherwise)."""
-    from datasketch import MinHash
+    """The seeded affine32 permutations ``(a, b)``, drawn once, exactly as datasketch 2 draws them
+    for ``MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")`` (a test compares the two)."""
+    import numpy as np
 
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
+    generator = np.random.RandomState(_SEED)
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
-SCHEME = "affine32"  # datasketch's default hashing scheme, named so stored bands stay comparable
+def minhash_values(shingle_set: set[str] | frozenset[str]):
+    """The set's MinHash signature (NUM_PERM uint32 values), bit for bit datasketch's affine32 MinHash
+    with its default SHA-1 hash; computed with numpy in one pass, without a MinHash object per body."""
+    import numpy as np
+
+    a, b = _permutations()
+    values = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    if not shingle_set:
+        return values
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(s.encode("utf-8")).digest()[:4] for s in shingle_set])
+    hashes = np.frombuffer(digests, dtype="<u4").astype(np.uint32)
+    for start in range(0, len(hashes), _CHUNK):
+        hv = hashes[start : start + _CHUNK].reshape(-1, 1)
+        hv = hv ^ (hv >> np.uint32(16))  # MurmurHash3's finalizer, as datasketch pre-mixes every input
+        hv = hv * np.uint32(0x85EBCA6B)
+        hv = hv ^ (hv >> np.uint32(13))
+        hv = hv * np.uint32(0xC2B2AE35)
+        hv = hv ^ (hv >> np.uint32(16))
+        values = np.minimum(values, (hv * a + b).min(axis=0))
+    return values
 
 
-def band_hashes(shingle_set: set[str]) -> list[int]:
+_BAND = struct.Struct(f">H{ROWS}Q")
+
+
+def band_hashes(shingle_set: set[str] | frozenset[str]) -> list[int]:
     """One signed 64-bit hash per LSH band of the set's MinHash (fits SQL BIGINT)."""
-    from datasketch import MinHash
-
     # same seed, same permutations, same scheme: bands comparable across runs and processes
-    minhash = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, permutations=_permutations())
-    minhash.update_batch([s.encode("utf-8") for s in shingle_set])
-    values = minhash.hashvalues
+    values = minhash_values(shingle_set).tolist()
+    blake2b, pack = hashlib.blake2b, _BAND.pack
     out = []
     for band in range(BANDS):
-        chunk = values[band * ROWS : (band + 1) * ROWS]
-        digest = hashlib.blake2b(struct.pack(f">H{ROWS}Q", band, *map(int, chunk)), digest_size=8).digest()
-        out.append(struct.unpack(">q", digest)[0])
+        digest = blake2b(pack(band, *values[band * ROWS : (band + 1) * ROWS]), digest_size=8).digest()
+        out.append(int.from_bytes(digest, "big", signed=True))
     return out
