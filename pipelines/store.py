@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -54,6 +54,169 @@ def _insert(connection: Connection, table):
     return insert(table)
 
 
+def _expanding(name: str):
+    return bindparam(name, expanding=True)
+
+
+class _Statements:
+    """Every statement the store runs, built once per dialect and reused: SQLAlchemy then compiles
+    each one once and finds it by a memoised cache key, instead of building, hashing and looking up
+    a new statement object for every article (which cost more than the SQL itself on SQLite)."""
+
+    def __init__(self, connection: Connection) -> None:
+        counter, site, version = m.Counter.__table__, m.Site.__table__, m.ArticleVersion.__table__
+        bands = m.MinHashBand.__table__
+        images, attachments = m.Image.__table__, m.Attachment.__table__
+        self.seq_init = _insert(connection, counter).values(name="change_seq", value=0).on_conflict_do_nothing()
+        self.seq_bump = update(counter).where(counter.c.name == "change_seq").values(value=counter.c.value + 1)
+        self.seq_get = select(counter.c.value).where(counter.c.name == "change_seq")
+        self.site_insert = _insert(connection, site).on_conflict_do_nothing(index_elements=["host"])
+        self.site_ids = select(site.c.host, site.c.id).where(site.c.host.in_(_expanding("hosts")))
+        # lookups of a whole batch (prefetch) and of one article (after the batch wrote its keys)
+        self.ids_by_keys = select(U.c.url_key, U.c.article_id).where(U.c.url_key.in_(_expanding("keys")))
+        self.ids_by_urls = select(A.c.url, A.c.id).where(A.c.url.in_(_expanding("urls")))
+        self.ids_by_sources = select(A.c.site_id, A.c.source_key, A.c.id).where(
+            A.c.site_id.in_(_expanding("site_ids")), A.c.source_key.in_(_expanding("source_keys"))
+        )
+        self.rows_by_ids = select(A).where(A.c.id.in_(_expanding("ids")))
+        self.id_by_keys = select(U.c.article_id).where(U.c.url_key.in_(_expanding("keys"))).limit(1)
+        self.id_by_url = select(A.c.id).where(A.c.url == bindparam("url"))
+        self.id_by_source = (
+            select(A.c.id)
+            .where(A.c.site_id == bindparam("site_id"), A.c.source_key == bindparam("source_key"))
+            .limit(1)
+        )
+        self.row_by_id = select(A).where(A.c.id == bindparam("b_id"))
+        self.row_by_url = select(A).where(A.c.url == bindparam("url"))
+        # writes (UPDATE ... WHERE id = :b_id: the SET clause is the parameters' other keys)
+        self.article_insert = _insert(connection, A).on_conflict_do_nothing(index_elements=["url"]).returning(A.c.id)
+        self.article_update = update(A).where(A.c.id == bindparam("b_id"))
+        self.version_insert = _insert(connection, version).on_conflict_do_nothing(
+            index_elements=["article_id", "version"]
+        )
+        self.urls_insert = _insert(connection, U).on_conflict_do_nothing(index_elements=["url_key"])
+        self.images_delete = delete(images).where(images.c.article_id == bindparam("b_id"))
+        self.attachments_delete = delete(attachments).where(attachments.c.article_id == bindparam("b_id"))
+        self.images_insert = images.insert()
+        self.attachments_insert = attachments.insert()
+        self.bands_delete = delete(bands).where(bands.c.article_id == bindparam("b_id"))
+        self.bands_insert = _insert(connection, bands).on_conflict_do_nothing()
+        # duplicates
+        self.same_body = select(A.c.id).where(A.c.body_hash == bindparam("body_hash"), A.c.id != bindparam("b_id"))
+        self.band_candidates = (
+            select(bands.c.article_id)
+            .where(
+                bands.c.band.in_(select(bands.c.band).where(bands.c.article_id == bindparam("b_id"))),
+                bands.c.article_id != bindparam("b_id"),
+            )
+            .distinct()
+        )
+        self.texts = select(A.c.id, A.c.body_text).where(A.c.id.in_(_expanding("ids")))
+        self.members = select(A.c.id, A.c.duplicate_of_id).where(A.c.id.in_(_expanding("ids")))
+        self.group = select(A.c.id, A.c.published, A.c.first_seen, A.c.duplicate_of_id, A.c.duplicate_similarity).where(
+            A.c.id.in_(_expanding("ids"))
+        )
+        self.gone_id = select(U.c.article_id).where(U.c.url_key == bindparam("url_key"))
+        self.gone_update = (
+            update(A)
+            .where(A.c.id == bindparam("b_id"), A.c.removed_at.is_(None))
+            .values(removed_at=bindparam("found_at"), change_seq=bindparam("seq"))
+        )
+
+
+_STATEMENTS: dict[str, _Statements] = {}
+
+
+def _statements(connection: Connection) -> _Statements:
+    name = connection.dialect.name
+    if name not in _STATEMENTS:
+        _STATEMENTS[name] = _Statements(connection)
+    return _STATEMENTS[name]
+
+
+class _Batch:
+    """What one batch's transaction knows: the articles its items name, looked up in one query each
+    before the first write, and which of those answers the batch's own writes have made stale (an
+    item whose URLs, platform id or row an earlier item of the batch wrote is looked up again, so
+    the result is the one article-by-article lookups would give)."""
+
+    def __init__(self, connection: Connection, sql: _Statements, items: list[ArticleItem], sites: dict[str, int]):
+        self.connection, self.sql = connection, sql
+        self.keys_of = {id(item): [url_key(u) for u in (item.url, *item.other_urls)] for item in items}
+        keys = sorted({key for ks in self.keys_of.values() for key in ks})
+        self.by_key: dict[str, int] = {}
+        for i in range(0, len(keys), 500):
+            self.by_key.update(connection.execute(sql.ids_by_keys, {"keys": keys[i : i + 500]}).all())
+        urls = [item.url for item in items]
+        self.by_url: dict[str, int] = {}
+        for i in range(0, len(urls), 500):
+            self.by_url.update(connection.execute(sql.ids_by_urls, {"urls": urls[i : i + 500]}).all())
+        sources = sorted({(sites[item.site], item.source_key) for item in items if item.source_key})
+        self.by_source: dict[tuple[int, str], int] = {}
+        if sources:
+            site_ids = sorted({site_id for site_id, _ in sources})
+            source_keys = sorted({key for _, key in sources})
+            for i in range(0, len(source_keys), 500):
+                rows = connection.execute(
+                    sql.ids_by_sources, {"site_ids": site_ids, "source_keys": source_keys[i : i + 500]}
+                )
+                for site_id, source_key, article_id in rows:
+                    previous = self.by_source.get((site_id, source_key))
+                    self.by_source[(site_id, source_key)] = min(article_id, previous or article_id)
+        ids = sorted({*self.by_key.values(), *self.by_url.values(), *self.by_source.values()})
+        self.rows: dict[int, dict] = {}
+        for i in range(0, len(ids), 500):
+            for row in connection.execute(sql.rows_by_ids, {"ids": ids[i : i + 500]}).mappings():
+                self.rows[row["id"]] = dict(row)
+        # what this batch has written so far
+        self.written_keys: set[str] = set()
+        self.written_urls: set[str] = set()
+        self.written_sources: set[tuple[int, str | None]] = set()
+        self.written_ids: set[int] = set()
+
+    def find(self, item: ArticleItem, site_id: int) -> dict | None:
+        keys = self.keys_of[id(item)]
+        if (
+            self.written_keys.intersection(keys)
+            or item.url in self.written_urls
+            or (item.source_key and (site_id, item.source_key) in self.written_sources)
+        ):
+            return self._find_now(item, keys, site_id)
+        article_id = next((self.by_key[key] for key in sorted(keys) if key in self.by_key), None)
+        if article_id is None:
+            article_id = self.by_url.get(item.url)
+        if article_id is None and item.source_key:
+            article_id = self.by_source.get((site_id, item.source_key))
+        if article_id is None:
+            return None
+        if article_id in self.written_ids:
+            return self.row(article_id)
+        return self.rows[article_id]
+
+    def _find_now(self, item: ArticleItem, keys: list[str], site_id: int) -> dict | None:
+        """The lookup as the database answers it now, inside this transaction."""
+        connection, sql = self.connection, self.sql
+        article_id = connection.scalar(sql.id_by_keys, {"keys": keys})
+        if article_id is None:
+            article_id = connection.scalar(sql.id_by_url, {"url": item.url})
+        if article_id is None and item.source_key:
+            article_id = connection.scalar(sql.id_by_source, {"site_id": site_id, "source_key": item.source_key})
+        if article_id is None:
+            return None
+        return self.row(article_id)
+
+    def row(self, article_id: int) -> dict:
+        return dict(self.connection.execute(self.sql.row_by_id, {"b_id": article_id}).mappings().one())
+
+    def wrote(self, article_id: int, item: ArticleItem, site_id: int, existing: dict | None) -> None:
+        self.written_ids.add(article_id)
+        self.written_keys.update(self.keys_of[id(item)])
+        self.written_urls.add(item.url)
+        self.written_sources.add((site_id, item.source_key))
+        if existing is not None:
+            self.written_sources.add((existing["site_id"], existing["source_key"]))
+
+
 class ArticleStore:
     """Writes batches of article items; usable without Scrapy."""
 
@@ -72,16 +235,19 @@ class ArticleStore:
             return
         counts = dict.fromkeys(self.counts, 0)
         with self.engine.begin() as connection:
+            sql = _statements(connection)
             seq = self._next_seq(connection)
             sites = self._sites(connection, {item.site: item.family for item in batch}, now)
-            touched: dict[int, set[str]] = {}  # article id -> its body's shingles, computed once
+            known = _Batch(connection, sql, batch, sites)
+            # article id -> (its body hash, its body's shingles), computed once; the last write wins
+            touched: dict[int, tuple[str, frozenset[str]]] = {}
             for item in batch:
-                article_id, outcome = self._upsert(connection, item, sites[item.site], now, seq)
+                article_id, outcome, digest = self._upsert(connection, sql, known, item, sites[item.site], now, seq)
                 counts[outcome] += 1
                 if outcome != "unchanged":
-                    touched[article_id] = dedupe.shingles(item.body_text or "")
-            for article_id, shingles in touched.items():
-                if self._link_duplicates(connection, article_id, shingles, seq):
+                    touched[article_id] = (digest, dedupe.cached_shingles(item.body_text or ""))
+            for article_id, (digest, shingles) in touched.items():
+                if self._link_duplicates(connection, sql, article_id, digest, shingles, seq):
                     counts["duplicate"] += 1
         for name, value in counts.items():  # only once the transaction is committed
             self.counts[name] += value
@@ -93,15 +259,14 @@ class ArticleStore:
             return 0
         marked = 0
         with self.engine.begin() as connection:
+            sql = _statements(connection)
             seq = self._next_seq(connection)
             for item in gone:
-                article_id = connection.scalar(select(U.c.article_id).where(U.c.url_key == url_key(item.url)))
+                article_id = connection.scalar(sql.gone_id, {"url_key": url_key(item.url)})
                 if article_id is None:
                     continue
                 result = connection.execute(
-                    update(A)
-                    .where(A.c.id == article_id, A.c.removed_at.is_(None))
-                    .values(removed_at=item.found_at, change_seq=seq)
+                    sql.gone_update, {"b_id": article_id, "found_at": item.found_at, "seq": seq}
                 )
                 marked += result.rowcount
         self.counts["removed"] += marked
@@ -110,72 +275,58 @@ class ArticleStore:
     @staticmethod
     def _next_seq(connection: Connection) -> int:
         """The batch's change cursor: one more than the last, under the write lock of this transaction."""
-        connection.execute(
-            _insert(connection, m.Counter.__table__).values(name="change_seq", value=0).on_conflict_do_nothing()
-        )
-        connection.execute(
-            update(m.Counter.__table__).where(m.Counter.name == "change_seq").values(value=m.Counter.value + 1)
-        )
-        return connection.scalar(select(m.Counter.value).where(m.Counter.name == "change_seq"))
+        sql = _statements(connection)
+        connection.execute(sql.seq_init)
+        connection.execute(sql.seq_bump)
+        return connection.scalar(sql.seq_get)
 
     def _sites(self, connection: Connection, hosts: dict[str, str | None], now: datetime) -> dict[str, int]:
+        sql = _statements(connection)
         for host, family in hosts.items():
             portal = self.portals.get(host)
             connection.execute(
-                _insert(connection, m.Site.__table__)
-                .values(
-                    host=host,
-                    name=getattr(portal, "name", None),
-                    province=getattr(portal, "province", None),
-                    family=family,
-                    first_seen=now,
-                )
-                .on_conflict_do_nothing(index_elements=["host"])
+                sql.site_insert,
+                {
+                    "host": host,
+                    "name": getattr(portal, "name", None),
+                    "province": getattr(portal, "province", None),
+                    "family": family,
+                    "first_seen": now,
+                },
             )
-        rows = connection.execute(select(m.Site.host, m.Site.id).where(m.Site.host.in_(hosts)))
-        return dict(rows.all())
+        return dict(connection.execute(sql.site_ids, {"hosts": list(hosts)}).all())
 
     # -- one article ---------------------------------------------------------------
-    def _find(self, connection: Connection, item: ArticleItem, site_id: int) -> dict | None:
-        keys = [url_key(u) for u in (item.url, *item.other_urls)]
-        article_id = connection.scalar(select(U.c.article_id).where(U.c.url_key.in_(keys)).limit(1))
-        if article_id is None:
-            article_id = connection.scalar(select(A.c.id).where(A.c.url == item.url))
-        if article_id is None and item.source_key:
-            article_id = connection.scalar(
-                select(A.c.id).where(A.c.site_id == site_id, A.c.source_key == item.source_key).limit(1)
-            )
-        if article_id is None:
-            return None
-        return dict(connection.execute(select(A).where(A.c.id == article_id)).mappings().one())
-
-    def _upsert(self, connection: Connection, item: ArticleItem, site_id: int, now: datetime, seq: int):
+    def _upsert(
+        self, connection: Connection, sql: _Statements, known: _Batch, item: ArticleItem, site_id: int, now, seq: int
+    ) -> tuple[int, str, str]:
+        """(article id, outcome, the body hash now stored) of one item."""
         digest = content_hash(item)
-        existing = self._find(connection, item, site_id)
+        existing = known.find(item, site_id)
         values = _row_values(item, digest)
         if existing is None:
-            inserted = connection.execute(
-                _insert(connection, A)
-                .values(
-                    site_id=site_id,
-                    url=item.url,
-                    first_seen=now,
-                    changed_at=now,
-                    last_seen=item.fetched_at or now,
-                    version=1,
-                    change_seq=seq,
+            inserted = connection.scalar(
+                sql.article_insert,
+                {
+                    "site_id": site_id,
+                    "url": item.url,
+                    "first_seen": now,
+                    "changed_at": now,
+                    "last_seen": item.fetched_at or now,
+                    "version": 1,
+                    "change_seq": seq,
                     **values,
-                )
-                .on_conflict_do_nothing(index_elements=["url"])
-                .returning(A.c.id)
-            ).scalar()
+                },
+            )
             if inserted is not None:
-                self._children(connection, inserted, item, fresh=True)
-                self._urls(connection, inserted, item)
-                return inserted, "new"
-            existing = dict(connection.execute(select(A).where(A.c.url == item.url)).mappings().one())  # a race
+                self._children(connection, sql, inserted, item, fresh=True)
+                self._urls(connection, sql, inserted, item)
+                known.wrote(inserted, item, site_id, None)
+                return inserted, "new", values["body_hash"]
+            existing = dict(connection.execute(sql.row_by_url, {"url": item.url}).mappings().one())  # a race
         article_id = existing["id"]
-        self._urls(connection, article_id, item)
+        self._urls(connection, sql, article_id, item)
+        known.wrote(article_id, item, site_id, existing)
         if existing["content_hash"] == digest:
             merged = list(dict.fromkeys([*(existing["categories"] or []), *item.categories]))
             changes = {
@@ -188,49 +339,47 @@ class ArticleStore:
                 changes.update(categories=merged, change_seq=seq)
             if existing["removed_at"] is not None:
                 changes["change_seq"] = seq
-            connection.execute(update(A).where(A.c.id == article_id).values(**changes))
-            return article_id, "unchanged"
+            connection.execute(sql.article_update, {"b_id": article_id, **changes})
+            return article_id, "unchanged", existing["body_hash"]
         connection.execute(
-            _insert(connection, m.ArticleVersion.__table__)
-            .values(
-                article_id=article_id,
-                version=existing["version"],
-                title=existing["title"],
-                summary=existing["summary"],
-                body_text=existing["body_text"],
-                updated=existing["updated"],
-                replaced_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["article_id", "version"])
+            sql.version_insert,
+            {
+                "article_id": article_id,
+                "version": existing["version"],
+                "title": existing["title"],
+                "summary": existing["summary"],
+                "body_text": existing["body_text"],
+                "updated": existing["updated"],
+                "replaced_at": now,
+            },
         )
         if values["updated"] is None:  # the page states no edit time: the crawl that saw the edit is the best we know
             values["updated"] = now
         connection.execute(
-            update(A)
-            .where(A.c.id == article_id)
-            .values(
-                version=existing["version"] + 1,
-                changed_at=now,
-                change_seq=seq,
-                last_seen=item.fetched_at or now,
-                removed_at=None,
+            sql.article_update,
+            {
+                "b_id": article_id,
+                "version": existing["version"] + 1,
+                "changed_at": now,
+                "change_seq": seq,
+                "last_seen": item.fetched_at or now,
+                "removed_at": None,
                 **values,
-            )
+            },
         )
-        self._children(connection, article_id, item, fresh=False)
+        self._children(connection, sql, article_id, item, fresh=False)
         if existing["body_hash"] != values["body_hash"]:
-            connection.execute(delete(m.MinHashBand.__table__).where(m.MinHashBand.article_id == article_id))
-        return article_id, "updated"
+            connection.execute(sql.bands_delete, {"b_id": article_id})
+        return article_id, "updated", values["body_hash"]
 
     @staticmethod
-    def _children(connection: Connection, article_id: int, item: ArticleItem, *, fresh: bool) -> None:
-        images, attachments = m.Image.__table__, m.Attachment.__table__
+    def _children(connection: Connection, sql: _Statements, article_id: int, item: ArticleItem, *, fresh: bool) -> None:
         if not fresh:
-            connection.execute(delete(images).where(images.c.article_id == article_id))
-            connection.execute(delete(attachments).where(attachments.c.article_id == article_id))
+            connection.execute(sql.images_delete, {"b_id": article_id})
+            connection.execute(sql.attachments_delete, {"b_id": article_id})
         if item.captions:  # executemany: one cached statement, not a VALUES list compiled per size
             connection.execute(
-                images.insert(),
+                sql.images_insert,
                 [
                     {"article_id": article_id, "position": i, "image_url": c["image_url"], "caption": c["caption"]}
                     for i, c in enumerate(item.captions)
@@ -238,58 +387,52 @@ class ArticleStore:
             )
         if item.attachments:
             connection.execute(
-                attachments.insert(),
+                sql.attachments_insert,
                 [{"article_id": article_id, "position": i, "url": u} for i, u in enumerate(item.attachments)],
             )
 
     @staticmethod
-    def _urls(connection: Connection, article_id: int, item: ArticleItem) -> None:
+    def _urls(connection: Connection, sql: _Statements, article_id: int, item: ArticleItem) -> None:
         rows = {url_key(u): u for u in reversed([item.url, *item.other_urls])}
         connection.execute(
-            _insert(connection, U).on_conflict_do_nothing(index_elements=["url_key"]),
-            [{"url_key": key, "url": url, "article_id": article_id} for key, url in rows.items()],
+            sql.urls_insert, [{"url_key": key, "url": url, "article_id": article_id} for key, url in rows.items()]
         )
 
     @staticmethod
-    def _bands(connection: Connection, article_id: int, shingles: set[str]) -> None:
+    def _bands(connection: Connection, sql: _Statements, article_id: int, shingles: frozenset[str]) -> None:
         """The article's LSH bands (ON CONFLICT: an unchanged body keeps the bands it has)."""
         bands = dedupe.band_hashes(shingles)
         connection.execute(
-            _insert(connection, m.MinHashBand.__table__).on_conflict_do_nothing(),
-            [{"article_id": article_id, "band": band} for band in dict.fromkeys(bands)],
+            sql.bands_insert, [{"article_id": article_id, "band": band} for band in dict.fromkeys(bands)]
         )
 
     # -- duplicates ------------------------------------------------------------------
-    def _link_duplicates(self, connection: Connection, article_id: int, mine: set[str], seq: int) -> bool:
-        """Link the article and its copies to the earliest published one; True when it is a copy."""
-        self._bands(connection, article_id, mine)
-        row = connection.execute(select(A.c.id, A.c.body_hash).where(A.c.id == article_id)).one()
+    def _link_duplicates(
+        self, connection: Connection, sql: _Statements, article_id: int, digest: str, mine: frozenset[str], seq: int
+    ) -> bool:
+        """Link the article and its copies to the earliest published one; True when it is a copy.
+        ``digest``: the body hash the batch stored for it."""
+        self._bands(connection, sql, article_id, mine)
         similar: dict[int, float] = {article_id: 1.0}
-        for other in connection.execute(select(A.c.id).where(A.c.body_hash == row.body_hash, A.c.id != article_id)):
-            similar[other.id] = 1.0
-        band_rows = select(m.MinHashBand.band).where(m.MinHashBand.article_id == article_id)
-        candidates = connection.execute(
-            select(m.MinHashBand.article_id)
-            .where(m.MinHashBand.band.in_(band_rows), m.MinHashBand.article_id != article_id)
-            .distinct()
-        ).scalars()
+        for other in connection.execute(sql.same_body, {"body_hash": digest, "b_id": article_id}).scalars():
+            similar[other] = 1.0
+        candidates = [
+            c for c in connection.execute(sql.band_candidates, {"b_id": article_id}).scalars() if c not in similar
+        ]
+        texts = dict(connection.execute(sql.texts, {"ids": candidates}).all()) if candidates else {}
         for candidate in candidates:
-            if candidate in similar:
-                continue
-            text = connection.scalar(select(A.c.body_text).where(A.c.id == candidate))
-            score = dedupe.jaccard(mine, dedupe.shingles(text or ""))
+            score = dedupe.jaccard(mine, dedupe.cached_shingles(texts.get(candidate) or ""))
             if score >= dedupe.SIMILARITY_THRESHOLD:
                 similar[candidate] = score
         if len(similar) == 1:
             return False
-        members = connection.execute(
-            select(A.c.id, A.c.published, A.c.first_seen, A.c.duplicate_of_id).where(A.c.id.in_(similar))
-        ).all()
+        members = connection.execute(sql.members, {"ids": list(similar)}).all()
         group = {member.id for member in members} | {
             member.duplicate_of_id for member in members if member.duplicate_of_id is not None
         }
-        rows = connection.execute(select(A.c.id, A.c.published, A.c.first_seen).where(A.c.id.in_(group))).all()
+        rows = connection.execute(sql.group, {"ids": sorted(group)}).all()
         original = min(rows, key=lambda r: (r.published or _FAR_FUTURE, r.first_seen, r.id)).id
+        current = {row.id: (row.duplicate_of_id, row.duplicate_similarity) for row in rows}
         for member in group:
             if member == original:
                 values = {"duplicate_of_id": None, "duplicate_similarity": None}
@@ -303,17 +446,14 @@ class ArticleStore:
                 if score is None:
                     score = _similarity(connection, member, original)
                 values = {"duplicate_of_id": original, "duplicate_similarity": round(score, 4)}
-            current = connection.execute(
-                select(A.c.duplicate_of_id, A.c.duplicate_similarity).where(A.c.id == member)
-            ).one()
-            if tuple(current) != (values["duplicate_of_id"], values["duplicate_similarity"]):
-                connection.execute(update(A).where(A.c.id == member).values(change_seq=seq, **values))
+            if current.get(member) != (values["duplicate_of_id"], values["duplicate_similarity"]):
+                connection.execute(sql.article_update, {"b_id": member, "change_seq": seq, **values})
         return original != article_id
 
 
 def _similarity(connection: Connection, one: int, other: int) -> float:
-    texts = dict(connection.execute(select(A.c.id, A.c.body_text).where(A.c.id.in_([one, other]))).all())
-    return dedupe.jaccard(dedupe.shingles(texts.get(one) or ""), dedupe.shingles(texts.get(other) or ""))
+    texts = dict(connection.execute(_statements(connection).texts, {"ids": [one, other]}).all())
+    return dedupe.jaccard(dedupe.cached_shingles(texts.get(one) or ""), dedupe.cached_shingles(texts.get(other) or ""))
 
 
 def _row_values(item: ArticleItem, digest: str) -> dict:
