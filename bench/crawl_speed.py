@@ -1,12 +1,18 @@
 """End-to-end crawl speed and scale: govnews crawling into SQLite, measured from outside.
 
-    python bench/crawl_speed.py replay [--corpus ../shared/corpus] [--synthetic 3000] [--profile]
+    python bench/crawl_speed.py replay [--corpus ../shared/corpus] [--synthetic 3000] [--profile] [--json]
+                                       [--synthetic-warc FILE] [--only NAME]
     python bench/crawl_speed.py scale [--articles 100000] [--interval 15]
 
 ``replay``: replays each corpus WARC (and a WARC recorded from the synthetic portal,
 ``--synthetic N`` articles) into a fresh SQLite file; prints pages/s and articles/s
 (inside the crawl, from Scrapy's elapsed time, and wall clock with start-up), peak
 RSS, and with ``--profile`` the top costs of a cProfile of the largest replay.
+``--json``: one JSON object per replay instead of the table (name, pages, articles,
+pages_per_s, articles_per_s, peak_rss_mb, crawl_s, wall_s). ``--synthetic-warc FILE``:
+record the synthetic portal into FILE once and replay that file on later runs (the
+recording is a live crawl and takes longer than the replay). ``--only NAME``: replay only
+the targets whose name contains NAME (e.g. ``--only synthetic``).
 ``scale``: crawls the synthetic portal (bench/synthetic_portal.py) end to end,
 live over 127.0.0.1, sampling stored articles and RSS every ``--interval`` seconds:
 throughput over time, peak RSS, database size per article, and the query plans of
@@ -92,8 +98,13 @@ def replay(args: argparse.Namespace) -> None:
                 (directory.name, url.split("/", 3)[0] + "//" + url.split("/", 3)[2] + "/", directory / "site.warc.gz")
             )
     if args.synthetic:
+        recorded = Path(args.synthetic_warc).resolve() if args.synthetic_warc else work / "synthetic.warc.gz"
+        base_file = recorded.with_name(recorded.name + ".base")
+        if recorded.exists() and base_file.exists():  # recorded by an earlier run: replay it again
+            targets.append((f"synthetic-{args.synthetic}", base_file.read_text().strip(), recorded))
+    if args.synthetic and not (recorded.exists() and base_file.exists()):
+        recorded.unlink(missing_ok=True)  # the recorder appends: never onto a half recording
         server, base = _serve(args.synthetic)
-        recorded = work / "synthetic.warc.gz"
         try:
             _, _, result = _run(
                 [
@@ -111,11 +122,15 @@ def replay(args: argparse.Namespace) -> None:
             assert result.returncode == 0, result.stderr[-2000:]
         finally:
             server.terminate()
+        base_file.write_text(base)
         targets.append((f"synthetic-{args.synthetic}", base, recorded))
-    print(
-        f"{'replay':34} {'pages':>6} {'articles':>8} {'crawl s':>7} {'pages/s':>8} {'articles/s':>10} "
-        f"{'wall s':>6} {'wall pages/s':>12} {'peak RSS MB':>11}"
-    )
+    if args.only:
+        targets = [target for target in targets if args.only in target[0]]
+    if not args.json:
+        print(
+            f"{'replay':34} {'pages':>6} {'articles':>8} {'crawl s':>7} {'pages/s':>8} {'articles/s':>10} "
+            f"{'wall s':>6} {'wall pages/s':>12} {'peak RSS MB':>11}"
+        )
     for name, url, warc in targets:
         db = work / f"{name}.db"
         profile = work / f"{name}.prof" if args.profile and warc == targets[-1][2] else None
@@ -125,14 +140,29 @@ def replay(args: argparse.Namespace) -> None:
         scrapy = stats["scrapy"]
         pages, articles = scrapy.get("response_received_count", 0), stats["summary"]["articles"]["new"]
         elapsed = float(scrapy.get("elapsed_time_seconds", wall))
-        print(
-            f"{name:34} {pages:6d} {articles:8d} {elapsed:7.2f} {pages / elapsed:8.1f} {articles / elapsed:10.1f} "
-            f"{wall:6.2f} {pages / wall:12.1f} {peak:11.1f}"
-        )
+        if args.json:
+            row = {
+                "name": name,
+                "pages": pages,
+                "articles": articles,
+                "pages_per_s": round(pages / elapsed, 1),
+                "articles_per_s": round(articles / elapsed, 1),
+                "peak_rss_mb": round(peak, 1),
+                "crawl_s": round(elapsed, 2),
+                "wall_s": round(wall, 2),
+            }
+            print(json.dumps(row), flush=True)
+        else:
+            print(
+                f"{name:34} {pages:6d} {articles:8d} {elapsed:7.2f} {pages / elapsed:8.1f} {articles / elapsed:10.1f} "
+                f"{wall:6.2f} {pages / wall:12.1f} {peak:11.1f}"
+            )
         if profile is not None:
-            print(f"\nTop costs of the {name} replay (cProfile, cumulative seconds, whole process):")
-            table = pstats.Stats(str(profile))
+            out = sys.stderr if args.json else sys.stdout
+            print(f"\nTop costs of the {name} replay (cProfile, whole process; profile in {profile}):", file=out)
+            table = pstats.Stats(str(profile), stream=out)
             table.sort_stats("tottime").print_stats(15)
+            table.sort_stats("cumulative").print_stats(30)
 
 
 def scale(args: argparse.Namespace) -> None:
@@ -202,6 +232,9 @@ def main() -> None:
     one.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     one.add_argument("--synthetic", type=int, default=3000, help="also record and replay N synthetic articles")
     one.add_argument("--profile", action="store_true")
+    one.add_argument("--json", action="store_true", help="one JSON object per replay")
+    one.add_argument("--synthetic-warc", metavar="FILE", help="record the synthetic portal here once, then reuse it")
+    one.add_argument("--only", metavar="NAME", help="replay only targets whose name contains NAME")
     two = sub.add_parser("scale")
     two.add_argument("--articles", type=int, default=100_000)
     two.add_argument("--interval", type=float, default=15.0)
