@@ -96,6 +96,25 @@ def page_cache(page: Selector) -> dict[Any, Any] | None:
     return page.cache if isinstance(page, Page) else None
 
 
+# Tags whose elements readers look up across the whole page: gathered in one pass over the tree.
+INDEXED_TAGS = ("meta", "link", "script", "a", "input", "article", "body", "title")
+
+
+def elements(page: Selector, tag: str) -> list[etree._Element]:
+    """``page.root.iter(tag)`` as a list: for a :class:`Page`, the elements of every tag of
+    :data:`INDEXED_TAGS` are gathered in one pass over the tree, the first time one is asked for."""
+    cache = page_cache(page)
+    if cache is None or tag not in INDEXED_TAGS:
+        return list(page.root.iter(tag))
+    index = cache.get("tags")
+    if index is None:
+        index = {name: [] for name in INDEXED_TAGS}
+        for element in page.root.iter(*INDEXED_TAGS):
+            index[element.tag].append(element)
+        cache["tags"] = index
+    return index[tag]
+
+
 class PageKind(enum.Enum):
     ARTICLE = "article"
     LISTING = "listing"
@@ -258,23 +277,33 @@ _UNRENDERED = re.compile(r"^\$\{?[A-Za-z_][\w.]*\}?$")
 def meta_content(page: Selector, *names: str) -> list[str]:
     """``content`` of ``<meta property|name=...>`` in document order (one pass over the metas per page)."""
     cache = page_cache(page)
-    values = cache.get("metas") if cache is not None else None
-    if values is None:
-        values = {}
-        for meta in page.root.iter("meta"):
-            key = meta.get("property") or meta.get("name")
-            if key:
-                text = clean_text(meta.get("content"))
-                if text and not _UNRENDERED.match(text):
-                    values.setdefault(key, []).append(text)
-        if cache is not None:
-            cache["metas"] = values
-    return [value for name in names for value in values.get(name, ())]
+    if cache is None:
+        return _meta_values(page, names)
+    values = cache.setdefault("metas", {})
+    missing = tuple(name for name in dict.fromkeys(names) if name not in values)
+    if missing:
+        found = _meta_values(page, missing, grouped=True)
+        values.update(zip(missing, found, strict=True))
+    return [value for name in names for value in values[name]]
+
+
+def _meta_values(page: Selector, names: tuple[str, ...], grouped: bool = False) -> Any:
+    wanted = set(names)
+    values: dict[str, list[str]] = {name: [] for name in names}
+    for meta in elements(page, "meta"):
+        key = meta.get("property") or meta.get("name")
+        if key in wanted:
+            text = clean_text(meta.get("content"))
+            if text and not _UNRENDERED.match(text):
+                values[key].append(text)
+    if grouped:
+        return [values[name] for name in names]
+    return [value for name in names for value in values[name]]
 
 
 def canonical_url(page: Selector, url: str) -> str:
     """The page's own canonical link when it stays on the same site, else the URL fetched."""
-    for link in page.root.iter("link"):
+    for link in elements(page, "link"):
         if (link.get("rel") or "").strip().lower() != "canonical" or not link.get("href"):
             continue
         absolute = urljoin(url, link.get("href").strip())
@@ -313,9 +342,22 @@ def unique(values: Iterable[str]) -> list[str]:
     return list(out.values())
 
 
+_TEXT_NODES = etree.XPath("text()", smart_strings=False)
+
+
+def json_ld_texts(page: Selector) -> list[str]:
+    """``//script[@type='application/ld+json']/text()``, from the page's scripts."""
+    return [
+        text
+        for script in elements(page, "script")
+        if script.get("type") == "application/ld+json"
+        for text in _TEXT_NODES(script)
+    ]
+
+
 def json_ld_article(page: Selector) -> dict:
     """The first Article-like JSON-LD object of the page, or ``{}``."""
-    for raw in page.xpath("//script[@type='application/ld+json']/text()").getall():
+    for raw in json_ld_texts(page):
         try:
             data = json.loads(raw)
         except ValueError:

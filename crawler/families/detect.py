@@ -17,7 +17,7 @@ from functools import lru_cache
 from lxml import etree
 from parsel import Selector
 
-from crawler.families.base import parse_page
+from crawler.families.base import elements, parse_page
 
 GENERATOR_WEIGHT, MARKUP_WEIGHT, URL_WEIGHT = 10, 3, 2
 _MIN_URL_HITS = 3
@@ -172,41 +172,58 @@ def _compile_signal(xpath: str) -> tuple[Step, ...] | etree.XPath:
 _ALL_IDS = etree.XPath("//@id", smart_strings=False)
 _ALL_CLASSES = etree.XPath("//@class", smart_strings=False)
 _HREFS = etree.XPath("//a/@href", smart_strings=False)
+_BY_ID = etree.XPath("id($value)")
 _SEPARATOR = "\x00"  # in no attribute value: libxml2 strings end at NUL
 
 
 class _Index:
-    """What the signals look at, gathered from the tree once."""
+    """What the signals look at: the page's elements of the tags they name (one pass over the tree,
+    shared with the parsers: :func:`crawler.families.base.elements`), the values of an attribute of
+    those, the ``id`` and ``class`` values of every element (one selection each, when first asked)."""
 
-    def __init__(self, root: etree._Element, tags: frozenset[str]) -> None:
-        self.root = root
-        ids = _ALL_IDS(root)
-        self.ids = frozenset(ids)
-        self.joined = {
-            "@id": _SEPARATOR + _SEPARATOR.join(ids),
-            "@class": _SEPARATOR + _SEPARATOR.join(_ALL_CLASSES(root)),
-        }
-        self.elements: dict[str, list[etree._Element]] = {tag: [] for tag in tags}
-        if tags:
-            for element in root.iter(*tags):
-                self.elements[element.tag].append(element)
+    def __init__(self, page: Selector) -> None:
+        self.page = page
+        self.root = page.root
+        self._values: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+        self._ids: frozenset[str] | None = None
 
-    def any_element(self, terms: tuple[Term, ...]) -> bool:
-        """``//*[a or b]`` over ids and classes: some value of the attribute equals / contains / starts with."""
-        for function, arg, value in terms:
-            if function == "=":
-                found = (
-                    value in self.ids
-                    if arg == "@id"
-                    else f"{_SEPARATOR}{value}{_SEPARATOR}" in f"{self.joined[arg]}{_SEPARATOR}"
-                )
-            elif function == "contains":
-                found = value in self.joined[arg]
+    def elements(self, tag: str) -> list[etree._Element]:
+        return elements(self.page, tag)
+
+    def hrefs(self) -> list[str]:
+        """``//a/@href``: the anchors' hrefs in document order."""
+        return [href for a in self.elements("a") if (href := a.get("href")) is not None]
+
+    def values(self, tag: str, arg: str) -> tuple[str, frozenset[str]]:
+        """The values of ``arg`` (``@name`` or ``text()``) on the elements of ``tag`` (``*``: every
+        element, for ``@id`` and ``@class``): joined behind separators, and as a set."""
+        key = (tag, arg)
+        if key not in self._values:
+            if tag == "*":
+                found = (_ALL_IDS if arg == "@id" else _ALL_CLASSES)(self.root)
+            elif arg == "text()":
+                found = [e.text for e in self.elements(tag) if e.text is not None]
             else:
-                found = _SEPARATOR + value in self.joined[arg]
-            if found:
-                return True
-        return False
+                found = [v for e in self.elements(tag) if (v := e.get(arg[1:])) is not None]
+            self._values[key] = (_SEPARATOR + _SEPARATOR.join(found), frozenset(found))
+        return self._values[key]
+
+    def has_id(self, value: str) -> bool:
+        """``//*[@id=value]``: the document's ID table first (an element it names has that id)."""
+        if ("*", "@id") not in self._values and any(e.get("id") == value for e in _BY_ID(self.root, value=value)):
+            return True  # (HTML's ID table also holds <a name>: the element found must carry the id)
+        return value in self.values("*", "@id")[1]
+
+    def term(self, tag: str, function: str, arg: str, value: str) -> bool:
+        """Some element of ``tag`` whose ``arg`` equals / contains / starts with ``value``."""
+        if function == "=" and tag == "*" and arg == "@id":
+            return self.has_id(value)
+        joined, every = self.values(tag, arg)
+        if function == "=":
+            return value in every
+        if function == "contains":
+            return value in joined
+        return _SEPARATOR + value in joined
 
 
 def _term_hit(element: etree._Element, function: str, arg: str, value: str) -> bool:
@@ -229,11 +246,11 @@ def _signal_found(signal: tuple[Step, ...] | etree.XPath, index: _Index) -> bool
     if isinstance(signal, etree.XPath):
         return bool(signal(index.root))
     for tag, predicates in signal:
-        if tag == "*":
-            if index.any_element(predicates[0]):
+        if len(predicates) == 1:  # some element with (a or b) = some element with a, or some with b
+            if any(index.term(tag, *term) for term in predicates[0]):
                 return True
             continue
-        for element in index.elements[tag]:
+        for element in index.elements(tag):
             if all(any(_term_hit(element, *term) for term in terms) for terms in predicates):
                 return True
     return False
@@ -257,32 +274,76 @@ def _url_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-def detect_family(html: str | Selector, url: str, fallback: str = "generic") -> Detection:
-    """The best-scoring family for the page; ``fallback`` when no signal fires. ``html``: the page's
-    text, or the page already parsed (:func:`crawler.families.base.parse_page`): it is not parsed again."""
-    page = parse_page(html if isinstance(html, Selector) else (html or "<html></html>"))
+def _cost(signal: tuple[Step, ...] | etree.XPath) -> int:
+    """0: answered from the tag pass; 1: needs the ids or classes; 2: an XPath of its own."""
+    if isinstance(signal, etree.XPath):
+        return 2
+    return 1 if any(tag == "*" for tag, _ in signal) else 0
+
+
+@lru_cache(maxsize=4)
+def _plan(presets_id: int) -> tuple[tuple[tuple[int, int, str, int, str, object], ...], dict[str, int]]:
+    """Every signal as (cost, order, family, weight, description, check), cheapest first; each
+    family's total weight."""
     preset_markup, preset_urls = _preset_signals()
     signals = (*_SIGNALS, *preset_markup)
-    index = _Index(page.root, _signal_tags(tuple(xpath for *_, xpath in signals)))
+    pending: list[tuple[int, int, str, int, str, object]] = []
+    for order, (family, weight, description, xpath) in enumerate(signals):
+        compiled = _compile_signal(xpath)
+        pending.append((_cost(compiled), order, family, weight, description, compiled))
+    for order, (family, description, pattern) in enumerate((*_URL_SIGNALS, *preset_urls), start=len(signals)):
+        pending.append((3, order, family, URL_WEIGHT, description, _url_regex(pattern)))
+    totals: dict[str, int] = {}
+    for _, _, family, weight, _, _ in pending:
+        totals[family] = totals.get(family, 0) + weight
+    return tuple(sorted(pending, key=lambda item: item[:2])), totals
+
+
+def detect_family(html: str | Selector, url: str, fallback: str = "generic") -> Detection:
+    """The best-scoring family for the page; ``fallback`` when no signal fires. ``html``: the page's
+    text, or the page already parsed (:func:`crawler.families.base.parse_page`): it is not parsed again.
+
+    Every family's score is the sum of its signals' weights; cheap signals are checked first, and a
+    family that can no longer win (its score plus every weight still unchecked stays below another
+    family's score) has its other signals skipped: the winner, its score and its evidence are what
+    checking every signal gives."""
+    page = parse_page(html if isinstance(html, Selector) else (html or "<html></html>"))
+    from crawler.families.preset import load_presets
+
+    plan, totals = _plan(id(load_presets()))
+    index = _Index(page)
+    potential = dict(totals)
     scores: dict[str, int] = {}
-    evidence: dict[str, list[str]] = {}
-
-    def hit(family: str, weight: int, description: str) -> None:
-        scores[family] = scores.get(family, 0) + weight
-        evidence.setdefault(family, []).append(description)
-
-    for family, weight, description, xpath in signals:
-        if _signal_found(_compile_signal(xpath), index):
-            hit(family, weight, description)
-    paths = Counter(_HOST.sub("", href.strip()) for href in _HREFS(page.root)[:2000])
+    found: dict[str, list[tuple[int, str]]] = {}
+    paths: Counter[str] | None = None
     own = _HOST.sub("", url)
-    paths[own] += 1
-    for family, description, pattern in (*_URL_SIGNALS, *preset_urls):
-        regex = _url_regex(pattern)
-        hits = sum(count for path, count in paths.items() if regex.search(path))
-        if hits >= _MIN_URL_HITS or (hits and regex.search(own)):
-            hit(family, URL_WEIGHT, f"{description} ({hits})")
+
+    def may_win(family: str) -> bool:
+        best = max(scores.values(), default=0)
+        return potential[family] >= best or not best
+
+    for cost, order, family, weight, description, check in plan:
+        if not may_win(family):
+            continue
+        potential[family] -= weight
+        if cost < 3:
+            if not _signal_found(check, index):  # type: ignore[arg-type]
+                continue
+        else:
+            if paths is None:
+                paths = Counter(_HOST.sub("", href.strip()) for href in index.hrefs()[:2000])
+                paths[own] += 1
+            hits = sum(count for path, count in paths.items() if check.search(path))  # type: ignore[attr-defined]
+            if not (hits >= _MIN_URL_HITS or (hits and check.search(own))):  # type: ignore[attr-defined]
+                continue
+            description = f"{description} ({hits})"
+        scores[family] = scores.get(family, 0) + weight
+        potential[family] += weight
+        found.setdefault(family, []).append((order, description))
     if not scores:
         return Detection(fallback, 0, ["no platform signal found; generic extraction"])
-    best = max(scores, key=lambda name: (scores[name], -len(name)))
-    return Detection(best, scores[best], evidence[best])
+    first_hit = {family: min(order for order, _ in hits) for family, hits in found.items()}
+    # the order of first hits in a check of every signal, in the order listed (max keeps the first of equals)
+    ranked = sorted(scores, key=lambda name: first_hit[name])
+    best = max(ranked, key=lambda name: (scores[name], -len(name)))
+    return Detection(best, scores[best], [description for _, description in sorted(found[best])])

@@ -15,7 +15,7 @@ import unicodedata
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 # Control characters other than tab/newline; NUL bytes included.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACES = re.compile(r"[^\S\n]+")
+_DROPPED = re.compile(f"{_INVISIBLE.pattern[:-1]}{_CONTROL.pattern[1:]}")  # both sets, removed in one pass
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
@@ -32,10 +32,10 @@ def clean_text(value: str | None) -> str:
         return ""
     if "&" in value:
         value = html.unescape(value)
-    value = _INVISIBLE.sub("", value)
-    value = _CONTROL.sub("", value)
+    value = _DROPPED.sub("", value)
     value = nfc(value)
-    return _SPACES.sub(" ", value.replace("\n", " ")).strip()
+    # spaces folded: every run of whitespace (newlines included) one space, none at the ends
+    return " ".join(value.split())
 
 
 def clean_multiline(value: str | None) -> str:

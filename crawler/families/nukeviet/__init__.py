@@ -27,8 +27,10 @@ from crawler.families.base import (
     ParseError,
     canonical_url,
     document_links,
+    elements,
     host_of,
     meta_content,
+    page_cache,
     parse_page,
     unique,
 )
@@ -50,8 +52,11 @@ _LISTING_FUNCS = frozenset(["main", "viewcat"])
 def page_variables(page: Selector) -> dict[str, str]:
     """``nv_module_name``, ``nv_func_name``, ``nv_lang_data``, ``nv_base_siteurl``, ``nv_my_ofs`` (the
     render zone's UTC offset in hours) as the page's inline script prints them (``nv_html_site_js``)."""
+    cache = page_cache(page)
+    if cache is not None and "nv_variables" in cache:
+        return dict(cache["nv_variables"])
     found: dict[str, str] = {}
-    for script in page.root.iter("script"):
+    for script in elements(page, "script"):
         text = script.text or ""
         if "nv_" not in text:
             continue
@@ -59,6 +64,8 @@ def page_variables(page: Selector) -> dict[str, str]:
             found.setdefault(name or offset_name, value or offset)
         if len(found) == 5:
             break
+    if cache is not None:
+        cache["nv_variables"] = dict(found)
     return found
 
 
@@ -103,10 +110,12 @@ class NukeViet(Family):
         func = variables.get("nv_func_name")
         if module:
             self.site.note_page(url, module, func, variables.get("nv_lang_data"))
-            if func == "detail" and page.xpath(nvpage.ARTICLE_SCOPE):
+            if func == "detail" and nvpage.article_scopes(page):
                 self.site.note_module(module, news=True)
-        for href in page.xpath("//link[@rel='alternate'][contains(@type, 'rss')]/@href").getall():
-            self.site.note_rss(urljoin(url, href.strip()), module)
+        for link in elements(page, "link"):  # //link[@rel='alternate'][contains(@type, 'rss')]/@href
+            href = link.get("href")
+            if href is not None and link.get("rel") == "alternate" and "rss" in (link.get("type") or ""):
+                self.site.note_rss(urljoin(url, href.strip()), module)
 
     def learn_sitemap(self, sitemap_url: str, entries: list[Any]) -> None:
         module = self.site.note_sitemap_index_entry(sitemap_url)
@@ -133,7 +142,7 @@ class NukeViet(Family):
         func, module = variables.get("nv_func_name"), variables.get("nv_module_name")
         if not func or not module:
             return None
-        news = module in self.site.news_modules or bool(page.xpath(nvpage.ARTICLE_SCOPE))
+        news = module in self.site.news_modules or bool(nvpage.article_scopes(page))
         if func == "detail" and news:
             return PageKind.ARTICLE
         if func in _LISTING_FUNCS and module in self.site.news_modules:
@@ -233,11 +242,14 @@ class NukeViet(Family):
         names: dict[str, str] = {}
         if not aliases:
             return names
-        for anchor in page.root.iter("a"):
+        read: dict[str, tuple[str, str] | None] = {}  # menus repeat links: each href parsed once
+        for anchor in elements(page, "a"):
             raw = anchor.get("href") or ""
             if not any(alias in raw for alias in aliases):  # cheap filter before URL parsing
                 continue
-            found = self.site.listing_alias(urljoin(url, raw))
+            if raw not in read:
+                read[raw] = self.site.listing_alias(urljoin(url, raw))
+            found = read[raw]
             if not found or found[1] not in aliases:
                 continue
             name = clean_text(anchor.get("title") or element_text(anchor))
@@ -246,7 +258,7 @@ class NukeViet(Family):
         return names
 
     def _attachments(self, page: Selector, body: etree._Element, base_url: str) -> list[str]:
-        hrefs = [h.strip() for h in page.xpath(nvpage.DOWNLOADS).getall()]
+        hrefs = [h.strip() for h in nvpage.download_hrefs(page)]
         links = [urljoin(base_url, h) for h in hrefs if h and not h.startswith(("#", "javascript:"))]
         return list(dict.fromkeys(links + document_links(body, base_url)))
 

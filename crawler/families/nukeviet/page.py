@@ -28,7 +28,7 @@ from datetime import datetime, tzinfo
 from lxml import etree
 from parsel import Selector
 
-from crawler.families.base import meta_content
+from crawler.families.base import elements, meta_content, page_cache
 from crawler.text.blocks import element_text
 from crawler.text.normalise import clean_text
 from crawler.text.vn_dates import VN_TZ, parse_php_t_format, parse_vn_date
@@ -62,6 +62,25 @@ DOWNLOADS = (
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' news-download-file ')]//a/@href"
     " | //a[@download][contains(@href, 'download=1')]/@href"
 )
+_DOWNLOAD_CLASS = etree.XPath("//@class[contains(., 'news-download-file')]")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def download_hrefs(page: Selector) -> list[str]:
+    """What :data:`DOWNLOADS` selects, in document order: the links inside the files block, and the
+    ``download`` links of ``?download=1``."""
+    inside: set[etree._Element] = set()
+    for value in _DOWNLOAD_CLASS(page.root):
+        if "news-download-file" in _XML_SPACE.split(value):  # the class token, as normalize-space splits
+            inside.update(value.getparent().iterdescendants("a"))
+    hrefs = []
+    for anchor in elements(page, "a"):
+        href = anchor.get("href")
+        if href is not None and (anchor in inside or (anchor.get("download") is not None and "download=1" in href)):
+            hrefs.append(href)
+    return hrefs
+
+
 SCHEMA_PUBLISHED = ".//*[@itemprop='datePublished']"
 SCHEMA_MODIFIED = ".//*[@itemprop='dateModified']"
 BREADCRUMB_NAMES = "//*[@itemtype and contains(@itemtype, 'BreadcrumbList')]//*[@itemprop='name']"
@@ -108,11 +127,26 @@ def first_visible_text(scope: Selector, xpaths: tuple[str, ...]) -> tuple[str | 
     return None, None
 
 
+_ITEMTYPES = etree.XPath("//@itemtype")
+_ARTICLE_TYPES = ("schema.org/NewsArticle", "schema.org/Article", "schema.org/BlogPosting")
+
+
+def article_scopes(page: Selector) -> list[etree._Element]:
+    """The elements :data:`ARTICLE_SCOPE` finds, in document order (once per page)."""
+    cache = page_cache(page)
+    if cache is not None and "nv_scopes" in cache:
+        return cache["nv_scopes"]
+    found = [value.getparent() for value in _ITEMTYPES(page.root) if any(kind in value for kind in _ARTICLE_TYPES)]
+    if cache is not None:
+        cache["nv_scopes"] = found
+    return found
+
+
 def article_scope(page: Selector) -> Selector:
     """The schema.org NewsArticle element; else the news_column panel holding the body; else the page."""
-    found = page.xpath(ARTICLE_SCOPE)
+    found = article_scopes(page)
     if found:
-        return found[0]
+        return type(page)(root=found[0], type=page.type)
     for column in page.xpath(NEWS_COLUMNS):
         if any(column.xpath(xpath) for xpath in BODIES):
             return column
