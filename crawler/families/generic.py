@@ -68,9 +68,9 @@ _SKIP_PATH = re.compile(
 STRONG_CONTAINERS = (
     "//*[@itemprop='articleBody']",
     "//*[@id='news-bodyhtml']",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' journal-content-article ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' ms-rtestate-field ')]",
+    "//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' entry-content '))]",
+    "//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' journal-content-article '))]",
+    "//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' ms-rtestate-field '))]",
 )
 MAIN_CANDIDATES = (
     "//*[@itemprop='articleBody']",

@@ -226,7 +226,9 @@ def find_captions(body: etree._Element, base_url: str) -> tuple[list[Caption], l
         if imgs:
             add(imgs[0], figcaption, element_text(figcaption))
     # 2. classic WordPress [caption] output without <figure>
-    for holder in body.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]"):
+    for holder in body.xpath(
+        ".//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text '))]"
+    ):
         container = holder.getparent()
         imgs = _images(container) if container is not None else []
         if imgs:

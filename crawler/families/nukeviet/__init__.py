@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -47,6 +48,11 @@ _JS_VAR = re.compile(
 )
 _NEWS_FUNCS = frozenset(["main", "viewcat", "detail"])
 _LISTING_FUNCS = frozenset(["main", "viewcat"])
+
+
+@lru_cache(maxsize=4096)
+def _join(base: str, href: str) -> str:
+    return urljoin(base, href)
 
 
 def page_variables(page: Selector) -> dict[str, str]:
@@ -248,7 +254,7 @@ class NukeViet(Family):
             if not any(alias in raw for alias in aliases):  # cheap filter before URL parsing
                 continue
             if raw not in read:
-                read[raw] = self.site.listing_alias(urljoin(url, raw))
+                read[raw] = self.site.listing_alias(_join(url, raw))
             found = read[raw]
             if not found or found[1] not in aliases:
                 continue

@@ -39,27 +39,27 @@ ARTICLE_SCOPE = (
 )
 # Without a schema.org scope (NukeViet < 4.3.08, the mobile_egov theme) the article is the news_column panel
 # holding the body; the page's first <h1> is the site name in the egov and mobile headers, never the title.
-NEWS_COLUMNS = "//*[contains(concat(' ', normalize-space(@class), ' '), ' news_column ')]"
+NEWS_COLUMNS = "//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' news_column '))]"
 HEADLINES = (
     ".//*[@itemprop='headline']",
-    ".//h1[contains(concat(' ', normalize-space(@class), ' '), ' title ')]",
+    ".//h1[(@class and contains(concat(' ', normalize-space(@class), ' '), ' title '))]",
     ".//h1",
     ".//h2[contains(@class, 'title')]",
 )
 LEADS = (
-    ".//*[contains(concat(' ', normalize-space(@class), ' '), ' hometext ')]",
+    ".//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' hometext '))]",
     ".//*[@id='hometext']//*[@itemprop='description']",
-    ".//*[@id='hometext']//*[contains(concat(' ', normalize-space(@class), ' '), ' h2 ')]",
+    ".//*[@id='hometext']//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' h2 '))]",
     ".//*[@id='hometext']/h2 | .//*[@id='hometext']/p",
     ".//*[@itemprop='description']",
 )
 BODIES = (
     ".//*[@id='news-bodyhtml']",
     ".//*[@itemprop='articleBody']",
-    ".//*[contains(concat(' ', normalize-space(@class), ' '), ' bodytext ')]",
+    ".//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' bodytext '))]",
 )
 DOWNLOADS = (
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' news-download-file ')]//a/@href"
+    "//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' news-download-file '))]//a/@href"
     " | //a[@download][contains(@href, 'download=1')]/@href"
 )
 _DOWNLOAD_CLASS = etree.XPath("//@class[contains(., 'news-download-file')]")

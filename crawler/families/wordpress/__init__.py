@@ -36,6 +36,7 @@ from crawler.families.base import (
     ParseError,
     canonical_url,
     document_links,
+    elements,
     first_date,
     host_of,
     meta_content,
@@ -154,7 +155,14 @@ class WordPress(Family):
 
     def page_kind(self, page: Selector, url: str) -> PageKind | None:
         """The REST link of the queried object (WordPress 5.5+), else ``body_class()``."""
-        for href in page.xpath("//link[@rel='alternate'][@type='application/json']/@href").getall()[:3]:
+        rest_links = [  # //link[@rel='alternate'][@type='application/json']/@href
+            link.get("href")
+            for link in elements(page, "link")
+            if link.get("rel") == "alternate"
+            and link.get("type") == "application/json"
+            and link.get("href") is not None
+        ]
+        for href in rest_links[:3]:
             route = re.search(r"/wp/v2/(posts|pages|categories|tags|users|media)/\d+", href.replace("%2F", "/"))
             if route:
                 return {"posts": PageKind.ARTICLE, "categories": PageKind.LISTING}.get(route.group(1), PageKind.OTHER)

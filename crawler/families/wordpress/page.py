@@ -21,12 +21,13 @@ from typing import Any
 
 from parsel import Selector
 
+from crawler.families.base import elements, json_ld_texts
 from crawler.text.normalise import clean_text
 from crawler.text.vn_dates import parse_iso, parse_vn_date
 
 
 def has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    return f"(@class and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
 
 
 # Containers of the post on a single page: post_class() output, then the block theme's main.
@@ -85,14 +86,14 @@ AUTHOR = (
 )
 CATEGORY_LINKS = (
     f".//*[{has_class('taxonomy-category')}]//a",
-    ".//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]",
+    ".//a[(@rel and contains(concat(' ', normalize-space(@rel), ' '), ' category '))]",
     f".//*[{has_class('cat-links')} or {has_class('entry-categories')} or {has_class('post-categories')}"
     f" or {has_class('td-category')}]//a",
 )
 TAG_LINKS = (
     f".//*[{has_class('taxonomy-post_tag')}]//a",
-    ".//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')"
-    " and not(contains(concat(' ', normalize-space(@rel), ' '), ' category '))"
+    ".//a[(@rel and contains(concat(' ', normalize-space(@rel), ' '), ' tag '))"
+    " and not((@rel and contains(concat(' ', normalize-space(@rel), ' '), ' category ')))"
     f" and not(ancestor::*[contains(@class, 'taxonomy-') and not({has_class('taxonomy-post_tag')})])]",
     f".//*[{has_class('tags-links')} or {has_class('post-tags')} or {has_class('entry-tags')}"
     f" or {has_class('td-tags')}]//a",
@@ -121,8 +122,13 @@ _POST_CLASS_ID = re.compile(r"\bpost-(\d+)\b")
 ARTICLE_TYPES = ("Article", "NewsArticle", "BlogPosting", "Report", "ReportageNewsArticle", "AnalysisNewsArticle")
 
 
+def _attribute_values(page: Selector, tag: str, attribute: str) -> list[str]:
+    """``//tag/@attribute``, in document order."""
+    return [value for element in elements(page, tag) if (value := element.get(attribute)) is not None]
+
+
 def body_classes(page: Selector) -> set[str]:
-    return set(" ".join(page.xpath("//body/@class").getall()).split())
+    return set(" ".join(_attribute_values(page, "body", "class")).split())
 
 
 def terms(post: Selector, xpaths: tuple[str, ...]) -> list[str]:
@@ -172,15 +178,17 @@ def visible_date(post: Selector) -> datetime | None:
 
 
 def post_id(page: Selector) -> str | None:
-    for classes in page.xpath("//body/@class").getall():
+    for classes in _attribute_values(page, "body", "class"):
         match = _POST_ID.search(classes)
         if match:
             return f"p:{match.group(1)}"
-    for href in page.xpath("//link[@rel='shortlink']/@href").getall():
+    for href in [link.get("href") for link in elements(page, "link") if link.get("rel") == "shortlink"]:
+        if href is None:
+            continue
         match = re.search(r"[?&]p=(\d+)", href)
         if match:
             return f"p:{match.group(1)}"
-    for classes in page.xpath("//article/@class").getall()[:1]:
+    for classes in _attribute_values(page, "article", "class")[:1]:
         match = _POST_CLASS_ID.search(classes)
         if match and "type-post" in classes:
             return f"p:{match.group(1)}"
@@ -190,7 +198,7 @@ def post_id(page: Selector) -> str | None:
 def json_ld(page: Selector) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The Article node of the page's JSON-LD (Yoast's ``@graph`` included) and every node by ``@id``."""
     nodes: list[dict[str, Any]] = []
-    for raw in page.xpath("//script[@type='application/ld+json']/text()").getall()[:10]:
+    for raw in json_ld_texts(page)[:10]:
         try:
             data = json.loads(raw)
         except ValueError:
