@@ -69,6 +69,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(engine: Engine):
+    _quiet_alembic()
     from alembic.config import Config
 
     config = Config()
@@ -77,8 +78,19 @@ def alembic_config(engine: Engine):
     return config
 
 
+def _quiet_alembic() -> None:
+    """Alembic logs every plugin it sets up and every context at INFO; a crawl logs at INFO, so those
+    lines would open every crawl's output. Warnings and errors still show (``-s LOG_LEVEL`` aside)."""
+    import logging
+
+    alembic_logger = logging.getLogger("alembic")
+    if alembic_logger.level == logging.NOTSET:
+        alembic_logger.setLevel(logging.WARNING)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to the current schema (``govnews db upgrade``); a no-op when it is current."""
+    _quiet_alembic()
     from alembic import command
 
     config = alembic_config(engine)
@@ -88,6 +100,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    _quiet_alembic()  # before the import: alembic logs its plugins as it loads them
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
@@ -95,6 +108,7 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision() -> str:
+    _quiet_alembic()
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 

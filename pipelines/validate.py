@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from scrapy.exceptions import DropItem
-
 from crawler.items import Article
 
 logger = logging.getLogger(__name__)
@@ -33,6 +31,8 @@ class ValidatePipeline:
             return item
         missing = missing_fields(item)
         if missing:
+            from scrapy.exceptions import DropItem  # here: `govnews extract` uses missing_fields without Scrapy
+
             reason = "no_" + "_".join(missing)
             self.stats.inc_value(f"govnews/dropped/{reason}")
             raise DropItem(f"{item.url}: missing {', '.join(missing)}")
