@@ -450,26 +450,63 @@ def cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_RUNS_SQL = (
+    "SELECT id, site, mode, started_at, finished_at, finish_reason, stats, outcome, hostname, pid"
+    " FROM crawl_runs{where} ORDER BY id DESC LIMIT :limit"
+)
+
+
+def _recorded_runs(engine, site: str | None, limit: int) -> list:
+    """The last ``limit`` crawl runs, oldest first, with SQLAlchemy Core only: the ORM and the models
+    are not imported for a listing (times typed as the models store them: naive UTC, made aware)."""
+    from datetime import UTC
+
+    from sqlalchemy import JSON, DateTime, Integer, String, text
+
+    query = text(_RUNS_SQL.format(where=" WHERE site = :site" if site else "")).columns(
+        id=Integer,
+        site=String,
+        mode=String,
+        started_at=DateTime,
+        finished_at=DateTime,
+        finish_reason=String,
+        stats=JSON,
+        outcome=String,
+        hostname=String,
+        pid=Integer,
+    )
+    params = {"limit": limit, **({"site": site} if site else {})}
+    with engine.connect() as connection:
+        rows = connection.execute(query, params).all()
+    runs = []
+    for row in reversed(rows):
+        run = row._asdict()
+        for name in ("started_at", "finished_at"):
+            if run[name] is not None:
+                run[name] = run[name].replace(tzinfo=UTC)  # as pipelines.models.UTCDateTime reads it
+        runs.append(argparse.Namespace(**run))
+    return runs
+
+
+def _run_state(run) -> str:
+    """crawler.schedule.run_state, imported only for a run that has no recorded outcome (running,
+    interrupted, or recorded before outcomes were): it brings the registry and the ORM along."""
+    from crawler.schedule import run_state
+
+    return run_state(run)
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     import json
 
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
     from crawler.preflight import check_database
-    from crawler.schedule import run_state
     from crawler.text.vn_dates import iso
     from pipelines.db import make_engine
-    from pipelines.models import CrawlRun
 
     db_url = _db_url(args.db)
     check_database(db_url, create=False)
     engine = make_engine(db_url)
-    with Session(engine) as session:
-        query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(args.limit)
-        if args.site:
-            query = query.where(CrawlRun.site == args.site.removeprefix("www."))
-        runs = list(reversed(session.scalars(query).all()))
+    runs = _recorded_runs(engine, args.site.removeprefix("www.") if args.site else None, args.limit)
     rows = []
     for run in runs:
         summary = (run.stats or {}).get("summary", {})
@@ -482,7 +519,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 "finished_at": iso(run.finished_at),
                 "finish_reason": run.finish_reason,
                 **summary,
-                "outcome": run.outcome or run_state(run),  # the CLI's verdict; running / interrupted if none yet
+                "outcome": run.outcome or _run_state(run),  # the CLI's verdict; running / interrupted if none yet
             }
         )
     if args.json:
@@ -524,8 +561,7 @@ def cmd_sites(args: argparse.Namespace) -> int:
     print(f"{'host':34} {'family':18} {'province':15} {'verified':10}  name")
     for portal in sorted(registry.values(), key=lambda p: p.host):
         print(
-            f"{portal.host:34} {portal.family:18} {portal.province or '':15} {portal.verified_label:10}"
-            f"  {portal.name}"
+            f"{portal.host:34} {portal.family:18} {portal.province or '':15} {portal.verified_label:10}  {portal.name}"
         )
     return EXIT_OK
 
