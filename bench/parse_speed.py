@@ -92,8 +92,16 @@ Stage = Callable[[str, str, str], str | None]
 def stages() -> dict[str, Stage]:
     import lxml.html
 
-    from crawler.families import extract_auto, get_family
+    from crawler.families import get_family
     from crawler.families.detect import detect_family
+
+    try:
+        from crawler.families import extract_auto
+    except ImportError:  # a govnews before extract_auto: the CLI's two calls
+
+        def extract_auto(html: str, url: str) -> tuple[str, object]:
+            name = detect_family(html, url).family
+            return name, get_family(name).parse_article(html, url)
 
     families: dict[str, object] = {}
 
@@ -189,15 +197,13 @@ def report(pages: list, found: dict[str, Stage], ms: dict, f1s: dict, rounds: in
             scores = f1s.get((name, corpus))
             quality = f"{statistics.mean(scores):7.3f} {min(scores):6.3f}" if scores else f"{'-':>7} {'-':>6}"
             print(f"{name:24} {value:8.2f} {value / floor:8.2f} {traf / value:7.1f} {quality}")
-    print("\nsummary (ms/page; x floor; traf/x = how many times faster than trafilatura.extract)")
     names = [n for n in found if n != "lxml floor"]
+    print("\nsummary: ms/page (x the floor, how many times faster than trafilatura.extract)")
     print(f"{'corpus':44} {'floor':>6} " + " ".join(f"{n[:22]:>22}" for n in names))
     for corpus in corpora:
         floor, traf = ms["lxml floor", corpus], ms["trafilatura.extract", corpus]
-        cells = " ".join(
-            f"{ms[n, corpus]:7.2f} {ms[n, corpus] / floor:5.1f}x {traf / ms[n, corpus]:5.1f}/".rjust(22) for n in names
-        )
-        print(f"{corpus:44} {floor:6.2f} {cells}")
+        cells = (f"{ms[n, corpus]:.2f} ({ms[n, corpus] / floor:.1f}x, {traf / ms[n, corpus]:.1f}/)" for n in names)
+        print(f"{corpus:44} {floor:6.2f} " + " ".join(f"{cell:>22}" for cell in cells))
 
 
 def profile(pages: list, stage: Stage, limit: int = 35) -> None:
