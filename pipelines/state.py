@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from crawler.urls import url_key
 from pipelines import models as m
@@ -46,11 +46,11 @@ class KnownArticles:
         init_db(engine)
         return cls(engine, site)
 
-    def _site_id(self, session: Session) -> int | None:
-        return session.scalar(select(m.Site.id).where(m.Site.host == self.site))
+    def _site_id(self, connection: Connection) -> int | None:
+        return connection.scalar(select(m.Site.id).where(m.Site.host == self.site))
 
     @staticmethod
-    def _row(article: m.Article) -> Known:
+    def _row(article) -> Known:
         return Known(
             article.id,
             article.url,
@@ -67,31 +67,44 @@ class KnownArticles:
         urls, keys = list(dict.fromkeys(urls)), list(dict.fromkeys(k for k in source_keys if k))
         found: dict[str, Known] = {}
         by_key = {url_key(u): u for u in urls}
-        with Session(self.engine) as session:
+        with self.engine.connect() as connection:
             chunks = [list(by_key)[i : i + _CHUNK] for i in range(0, len(by_key), _CHUNK)]
             for chunk in chunks:
-                rows = session.execute(
-                    select(m.ArticleUrl.url_key, m.Article).join(m.Article).where(m.ArticleUrl.url_key.in_(chunk))
+                rows = connection.execute(
+                    select(_U.c.url_key, *_KNOWN)
+                    .join_from(_U, _A, _U.c.article_id == _A.c.id)
+                    .where(_U.c.url_key.in_(chunk))
                 )
-                for key, article in rows:
-                    found[by_key[key]] = self._row(article)
-            site_id = self._site_id(session) if keys else None
+                for row in rows:
+                    found[by_key[row.url_key]] = self._row(row)
+            site_id = self._site_id(connection) if keys else None
             for i in range(0, len(keys) if site_id is not None else 0, _CHUNK):
                 chunk = keys[i : i + _CHUNK]
-                rows = session.scalars(
-                    select(m.Article).where(m.Article.site_id == site_id, m.Article.source_key.in_(chunk))
-                )
-                for article in rows:
-                    found[article.source_key] = self._row(article)
+                rows = connection.execute(select(*_KNOWN).where(_A.c.site_id == site_id, _A.c.source_key.in_(chunk)))
+                for row in rows:
+                    found[row.source_key] = self._row(row)
         return found
 
     def all(self) -> Iterator[Known]:
         """Every stored article of the site (a full pass re-checks them all, removed ones too)."""
-        with Session(self.engine) as session:
-            site_id = self._site_id(session)
+        with self.engine.connect() as connection:
+            site_id = self._site_id(connection)
             if site_id is None:
                 return
-            for article in session.scalars(
-                select(m.Article).where(m.Article.site_id == site_id).execution_options(yield_per=1000)
-            ):
-                yield self._row(article)
+            rows = connection.execution_options(yield_per=1000).execute(select(*_KNOWN).where(_A.c.site_id == site_id))
+            for row in rows:
+                yield self._row(row)
+
+
+_A, _U = m.Article.__table__, m.ArticleUrl.__table__
+# the columns a Known needs: never the bodies (the ORM loaded whole rows, HTML included, to read these)
+_KNOWN = (
+    _A.c.id,
+    _A.c.url,
+    _A.c.source_key,
+    _A.c.published,
+    _A.c.last_seen,
+    _A.c.http_etag,
+    _A.c.http_last_modified,
+    _A.c.removed_at,
+)
