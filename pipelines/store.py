@@ -45,6 +45,14 @@ def content_hash(item: ArticleItem) -> str:
     return hashlib.sha256("\x1f".join(" ".join(p.split()) for p in parts).encode("utf-8")).hexdigest()
 
 
+def _digests(item: ArticleItem) -> tuple[str, str]:
+    """(:func:`content_hash`, :func:`body_hash`) of an item, its body's whitespace folded once for both."""
+    body = " ".join((item.body_text or "").split())
+    parts = (" ".join((item.title or "").split()), " ".join((item.summary or "").split()), body)
+    content = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return content, hashlib.sha256(body.casefold().encode("utf-8")).hexdigest()
+
+
 def _insert(connection: Connection, table):
     """The dialect's INSERT, which knows ON CONFLICT (SQLite >= 3.24, PostgreSQL)."""
     if connection.dialect.name == "postgresql":
@@ -301,9 +309,9 @@ class ArticleStore:
         self, connection: Connection, sql: _Statements, known: _Batch, item: ArticleItem, site_id: int, now, seq: int
     ) -> tuple[int, str, str]:
         """(article id, outcome, the body hash now stored) of one item."""
-        digest = content_hash(item)
+        digest, body_digest = _digests(item)
         existing = known.find(item, site_id)
-        values = _row_values(item, digest)
+        values = _row_values(item, digest, body_digest)
         if existing is None:
             inserted = connection.scalar(
                 sql.article_insert,
@@ -456,7 +464,7 @@ def _similarity(connection: Connection, one: int, other: int) -> float:
     return dedupe.jaccard(dedupe.cached_shingles(texts.get(one) or ""), dedupe.cached_shingles(texts.get(other) or ""))
 
 
-def _row_values(item: ArticleItem, digest: str) -> dict:
+def _row_values(item: ArticleItem, digest: str, body_digest: str) -> dict:
     return {
         "source_key": item.source_key,
         "family": item.family,
@@ -471,7 +479,7 @@ def _row_values(item: ArticleItem, digest: str) -> dict:
         "author": item.author,
         "categories": list(item.categories),
         "tags": list(item.tags),
-        "body_hash": body_hash(item.body_text or ""),
+        "body_hash": body_digest,
         "content_hash": digest,
         "http_etag": item.http_etag,
         "http_last_modified": item.http_last_modified,
