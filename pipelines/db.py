@@ -128,7 +128,19 @@ def init_db(engine: Engine) -> None:
     _CURRENT.add(engine)
 
 
+def _stored_revision(engine: Engine) -> str | None:
+    """``alembic_version`` read with plain SQL (no Alembic import); ``None`` when there is none yet."""
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as connection:
+        if "alembic_version" not in inspect(connection).get_table_names():
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def _ensure_schema(engine: Engine) -> None:
+    if _stored_revision(engine) == SCHEMA_REVISION:  # current (SCHEMA_REVISION is the migrations' head, tested)
+        return
     if MIGRATIONS.is_dir():
         if current_revision(engine) != head_revision():
             upgrade(engine)

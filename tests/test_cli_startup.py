@@ -134,3 +134,19 @@ def test_db_upgrade_of_a_fresh_database_prints_one_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("schema revision: ")
     assert "alembic" not in result.stderr.lower()
+
+
+def test_a_current_schema_is_checked_without_alembic(crawled):
+    """Every crawl checks the schema (init_db); on a database that is current, plain SQL says so."""
+    url, _ = crawled
+    script = (
+        "import sys\n"
+        "from pipelines.db import init_db, make_engine\n"
+        f"init_db(make_engine({url!r}))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
