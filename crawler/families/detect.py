@@ -185,7 +185,7 @@ class _Index:
         self.page = page
         self.root = page.root
         self._values: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
-        self._ids: frozenset[str] | None = None
+        self._matching: dict[tuple[str, tuple[Term, ...]], list[etree._Element]] = {}
 
     def elements(self, tag: str) -> list[etree._Element]:
         return elements(self.page, tag)
@@ -207,6 +207,13 @@ class _Index:
                 found = [v for e in self.elements(tag) if (v := e.get(arg[1:])) is not None]
             self._values[key] = (_SEPARATOR + _SEPARATOR.join(found), frozenset(found))
         return self._values[key]
+
+    def matching(self, tag: str, terms: tuple[Term, ...]) -> list[etree._Element]:
+        """The elements of ``tag`` for which one of ``terms`` holds (``//meta[@name='generator']``: once)."""
+        key = (tag, terms)
+        if key not in self._matching:
+            self._matching[key] = [e for e in self.elements(tag) if any(_term_hit(e, *term) for term in terms)]
+        return self._matching[key]
 
     def has_id(self, value: str) -> bool:
         """``//*[@id=value]``: the document's ID table first (an element it names has that id)."""
@@ -250,8 +257,8 @@ def _signal_found(signal: tuple[Step, ...] | etree.XPath, index: _Index) -> bool
             if any(index.term(tag, *term) for term in predicates[0]):
                 return True
             continue
-        for element in index.elements(tag):
-            if all(any(_term_hit(element, *term) for term in terms) for terms in predicates):
+        for element in index.matching(tag, predicates[0]):
+            if all(any(_term_hit(element, *term) for term in terms) for terms in predicates[1:]):
                 return True
     return False
 
