@@ -30,7 +30,7 @@ from scrapy.http import Response, TextResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.discovery import feed_entries, looks_like_xml, sitemap_entries
-from crawler.families import Family, NotAnArticle, PageKind, ParseError, get_family
+from crawler.families import Family, NotAnArticle, PageKind, ParseError, get_family, parse_page
 from crawler.families.detect import detect_family
 from crawler.items import ArticleGone
 from crawler.profile import SiteProfile
@@ -95,6 +95,7 @@ class PortalSpider(scrapy.Spider):
         self._resume: list[Entry] = []  # what an unfinished earlier run left (pipelines.frontier)
         self._waiting: set[str] = set()  # article URLs the frontier holds: fetched this run, so "known"
         self._unsaved: dict[str, str] = {}  # pages found since the last checkpoint: url -> kind
+        self._last_page: tuple[Response, Selector] | None = None
         self._finalised = False
 
     @classmethod
@@ -229,7 +230,7 @@ class PortalSpider(scrapy.Spider):
     def _detect_then_discover(self, response: Response):
         assert self.portal is not None
         self._pages_seen.update([response.url, response.request.url])
-        detection = detect_family(response.text if isinstance(response, TextResponse) else "", response.url)
+        detection = detect_family(self._page(response) if isinstance(response, TextResponse) else "", response.url)
         self.logger.info("%s looks like %s (%s)", self.portal.host, detection.family, "; ".join(detection.evidence))
         self._use_family(detection.family, detection.evidence)
         yield from self.parse_listing(response)
@@ -267,6 +268,16 @@ class PortalSpider(scrapy.Spider):
     def _on_portal(self, url: str) -> bool:
         parts = urlsplit(url)
         return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.portal.hosts
+
+    def _page(self, response: TextResponse) -> Selector:
+        """The response parsed once (crawler.families.parse_page), shared by detection, discovery and
+        the parser; the last one is kept, since a callback may hand its response on to another."""
+        cached = self._last_page
+        if cached is not None and cached[0] is response:
+            return cached[1]
+        page = parse_page(response.text)
+        self._last_page = (response, page)
+        return page
 
     # -- classification ------------------------------------------------------------
     def _kind(self, url: str) -> PageKind:
@@ -333,7 +344,7 @@ class PortalSpider(scrapy.Spider):
             return
         assert self.family is not None
         self.crawler.stats.inc_value("govnews/discovery/pages")
-        page = Selector(text=response.text, base_url=response.url)
+        page = self._page(response)
         self.family.learn(page, response.url)
         for api_url in self.family.api_requests():
             request = self._discovery_request(api_url, self.parse_api, "api", priority=15)
@@ -562,7 +573,7 @@ class PortalSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.shapes.observe(response.url, PageKind.OTHER)
             return
-        page = Selector(text=response.text, base_url=response.url)
+        page = self._page(response)
         self.family.learn(page, response.url)
         kind = self.family.page_kind(page, response.url)
         if kind is None:
@@ -590,7 +601,7 @@ class PortalSpider(scrapy.Spider):
     def _trial_kind(self, response: TextResponse) -> PageKind:
         """No markup says what the page is: an article if the family's parser reads one from it."""
         try:
-            article = self.family.parse_article(response.text, response.url, site=self.portal.host)
+            article = self.family.parse_article(self._page(response), response.url, site=self.portal.host)
         except ParseError:
             return PageKind.LISTING
         except Exception:  # a parser bug on an odd page: not an article, and logged once
@@ -774,7 +785,7 @@ class PortalSpider(scrapy.Spider):
         others = list(self._refs.get(key, {})) + list(response.meta.get("redirect_urls", []))
         try:
             article = self.family.parse_article(
-                response.text,
+                self._page(response),
                 response.url,
                 other_urls=[u for u in others if u != response.url],
                 fetched_at=datetime.now(UTC),
