@@ -156,6 +156,11 @@ class WarcArchive:
     def __contains__(self, url: str) -> bool:
         return _key(url) in self._index
 
+    def location(self, url: str) -> tuple[str, int] | None:
+        """(file, byte offset) of the record answering ``url``: kept pages point at it instead of copying."""
+        found = self._index.get(_key(url))
+        return (found.path, found.offset) if found else None
+
     def get(self, url: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         """(status, headers, body) as recorded, or ``None``."""
         from warcio.archiveiterator import ArchiveIterator
