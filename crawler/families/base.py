@@ -97,7 +97,7 @@ def page_cache(page: Selector) -> dict[Any, Any] | None:
 
 
 # Tags whose elements readers look up across the whole page: gathered in one pass over the tree.
-INDEXED_TAGS = ("meta", "link", "script", "a", "input", "article", "body", "title")
+INDEXED_TAGS = ("meta", "link", "script", "a", "input", "article", "body", "title", "h1", "time")
 
 
 def elements(page: Selector, tag: str) -> list[etree._Element]:

@@ -26,11 +26,13 @@ from crawler.families.base import (
     ParseError,
     canonical_url,
     document_links,
+    elements,
     first_date,
     host_of,
     json_ld_article,
     json_ld_author,
     meta_content,
+    page_cache,
     page_text,
     parse_page,
     unique,
@@ -81,6 +83,19 @@ MAIN_CANDIDATES = (
     " or contains(@class, 'detail') or contains(@class, 'content-detail') or contains(@class, 'post-content')]",
     "//main",
 )
+_MAIN_CANDIDATES = tuple(etree.XPath(xpath) for xpath in MAIN_CANDIDATES)
+# The class tokens of STRONG_CONTAINERS[2:], in that order; an element carries one when it is a word of its
+# class attribute split at XML white space (what ``concat(' ', normalize-space(@class), ' ')`` tests).
+_STRONG_CLASSES = ("entry-content", "journal-content-article", "ms-rtestate-field")
+_XML_SPACE = re.compile("[ \t\r\n]+")
+# The whole-document XPaths the walk of _landmarks replaces, for what it does not cover (nested matches).
+_DATE_PUBLISHED = etree.XPath(
+    "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']//text()", smart_strings=False
+)
+_TITLE_TEXTS = etree.XPath("//title//text()", smart_strings=False)
+_DESCENDANT_TEXTS = etree.XPath("descendant::text()", smart_strings=False)
+_VISIBLE_TEXTS = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False)
+_VISIBLE_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}")
 
 
 class Generic(Family):
@@ -199,31 +214,42 @@ class Generic(Family):
 
     @staticmethod
     def _title(page: Selector, ld: dict) -> str | None:
-        for candidate in (
-            ld.get("headline"),
-            *meta_content(page, "og:title"),
-            " ".join(page.xpath("(//article//h1 | //h1)[1]//text()").getall()),
-            " ".join(page.xpath("//title//text()").getall()),
-        ):
+        for candidate in (ld.get("headline"), *meta_content(page, "og:title")):
             text = clean_text(candidate if isinstance(candidate, str) else "")
             if text:
                 return text
-        return None
+        h1s = elements(page, "h1")  # (//article//h1 | //h1)[1]: the page's first h1
+        text = clean_text(" ".join(_DESCENDANT_TEXTS(h1s[0]))) if h1s else ""
+        if text:
+            return text
+        titles = elements(page, "title")
+        if len(titles) == 1:
+            text = clean_text(" ".join(_DESCENDANT_TEXTS(titles[0])))
+        elif titles:  # nested titles (XML): the document-order union of their texts
+            text = clean_text(" ".join(_TITLE_TEXTS(page.root)))
+        return text or None
 
     @staticmethod
     def _dates(page: Selector, ld: dict) -> tuple[datetime | None, datetime | None]:
+        marks = _landmarks(page)
+        published_marks = marks.itemprops.get("datePublished", [])
+        if len(published_marks) == 1:  # its @content, then its texts: the union in document order
+            content = published_marks[0].get("content")
+            marked = ([] if content is None else [content]) + _DESCENDANT_TEXTS(published_marks[0])
+        else:  # none, or several that may nest: the union as XPath orders it
+            marked = _DATE_PUBLISHED(page.root) if published_marks else []
         published = first_date(
             [ld.get("datePublished", "")]
             + meta_content(page, "article:published_time", "datePublished", "pubdate", "publishdate", "date")
-            + page.xpath("//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']//text()").getall()
-            + page.xpath("//time[@datetime]/@datetime").getall()
+            + marked
+            + [value for time in elements(page, "time") if (value := time.get("datetime")) is not None]
         )
         if published is None:
             published = _visible_date(page)
         updated = first_date(
             [ld.get("dateModified", "")]
             + meta_content(page, "article:modified_time", "dateModified")
-            + page.xpath("//*[@itemprop='dateModified']/@content").getall()
+            + [value for mark in marks.itemprops.get("dateModified", []) if (value := mark.get("content")) is not None]
         )
         if updated is not None and published is not None and updated <= published:
             updated = None
@@ -248,20 +274,61 @@ def _first_text(values: list[str]) -> str | None:
 
 def _visible_date(page: Selector) -> datetime | None:
     """The first short text node that reads as a date with a time (a portal's date line)."""
-    for text in page.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()[:3000]:
-        if len(text) < 90 and re.search(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}", text):
+    for text in _VISIBLE_TEXTS(page.root)[:3000]:
+        if len(text) < 90 and _VISIBLE_DATE.search(text):
             moment = parse_vn_date(text, fallback=False)
             if moment is not None:
                 return moment
     return None
 
 
+class _Landmarks:
+    """What the generic reader looks up by attribute across the whole page, gathered in one walk:
+    the elements of each ``itemprop`` value and the candidates of each of :data:`STRONG_CONTAINERS`,
+    in document order."""
+
+    __slots__ = ("itemprops", "strong")
+
+    def __init__(self, root: etree._Element) -> None:
+        itemprops: dict[str, list[etree._Element]] = {}
+        body_html: list[etree._Element] = []
+        classed: dict[str, list[etree._Element]] = {name: [] for name in _STRONG_CLASSES}
+        for element in root.iter(etree.Element):
+            keys = element.keys()
+            if not keys:
+                continue
+            if "itemprop" in keys:
+                itemprops.setdefault(element.get("itemprop"), []).append(element)
+            if "id" in keys and element.get("id") == "news-bodyhtml":
+                body_html.append(element)
+            if "class" in keys:
+                value = element.get("class")
+                if "entry-content" in value or "journal-content-article" in value or "ms-rtestate-field" in value:
+                    words = _XML_SPACE.split(value)
+                    for name in _STRONG_CLASSES:
+                        if name in words:
+                            classed[name].append(element)
+        self.itemprops = itemprops
+        self.strong = (itemprops.get("articleBody", []), body_html, *classed.values())  # STRONG_CONTAINERS' order
+
+
+def _landmarks(page: Selector) -> _Landmarks:
+    """The page's :class:`_Landmarks` (once per :class:`~crawler.families.base.Page`)."""
+    cache = page_cache(page)
+    found = cache.get("generic:landmarks") if cache is not None else None
+    if found is None:
+        found = _Landmarks(page.root.getroottree().getroot())  # //: the whole document
+        if cache is not None:
+            cache["generic:landmarks"] = found
+    return found
+
+
 def _strong_container(page: Selector) -> etree._Element | None:
-    """The one platform-marked body container of the page holding real text, if there is exactly one."""
-    for xpath in STRONG_CONTAINERS:
-        found = page.xpath(xpath)
-        if len(found) == 1 and sum(len(element_text(p)) for p in found[0].root.iter("p")) >= _MIN_ARTICLE_CHARS:
-            return found[0].root
+    """The one platform-marked body container of the page holding real text, if there is exactly one
+    (the first of :data:`STRONG_CONTAINERS` that finds one)."""
+    for found in _landmarks(page).strong:
+        if len(found) == 1 and sum(len(element_text(p)) for p in found[0].iter("p")) >= _MIN_ARTICLE_CHARS:
+            return found[0]
     return None
 
 
@@ -300,11 +367,11 @@ def _container_paragraphs(container: etree._Element, base_url: str) -> list[str]
 def _main_node(page: Selector) -> etree._Element | None:
     """The block holding the article: the candidate with the most paragraph text."""
     best, best_size = None, 0
-    for xpath in MAIN_CANDIDATES:
-        for node in page.xpath(xpath)[:20]:
-            size = sum(len(element_text(p)) for p in node.root.iter("p"))
+    for xpath in _MAIN_CANDIDATES:
+        for node in xpath(page.root)[:20]:
+            size = sum(len(element_text(p)) for p in node.iter("p"))
             if size > best_size:
-                best, best_size = node.root, size
+                best, best_size = node, size
     return best
 
 
