@@ -36,6 +36,8 @@ def _settings(args: argparse.Namespace):
         settings.set("GOVNEWS_ARCHIVES", archives, priority="cmdline")  # see crawler.archive.ReplayAddon
     if getattr(args, "record", None):
         settings.set("GOVNEWS_RECORD", str(Path(args.record).resolve()), priority="cmdline")
+    if getattr(args, "no_keep_pages", False):
+        settings.set("GOVNEWS_KEEP_PAGES", False, priority="cmdline")
     settings.set("LOG_LEVEL", "WARNING" if args.quiet else "INFO", priority="cmdline")
     for pair in getattr(args, "set", None) or []:
         name, value = typed_setting(pair, settings.get(pair.partition("=")[0].strip()))
@@ -496,6 +498,36 @@ def _run_state(run) -> str:
     return run_state(run)
 
 
+def cmd_reparse(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.keep_pages import pages_dir
+    from crawler.preflight import check_database, check_family, parse_day
+    from pipelines.db import make_engine
+    from pipelines.reparse import Reparser
+
+    if args.family:
+        check_family(args.family)
+    since = parse_day(args.since, "--since")
+    db_url = _db_url(args.db)
+    check_database(db_url, create=False)
+    _registry(args.registry)  # a broken registry is one line, before any work
+    reparser = Reparser(make_engine(db_url), pages_dir(args.pages_dir), args.registry)
+    report = reparser.run(site=args.site, since=since, family=args.family, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        verb = "would change" if args.dry_run else "changed"
+        print(
+            f"govnews reparse: {report.selected} article(s) selected, {report.reparsed} reparsed"
+            f" ({report.pages_per_s:.0f} pages/s), {report.changed} {verb}, {report.unchanged} unchanged,"
+            f" {report.no_page} without a kept page, {report.failed} failed"
+        )
+        for name, count in sorted(report.fields.items(), key=lambda pair: (-pair[1], pair[0])):
+            print(f"  {name:12} {count:7d}")
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     import json
 
@@ -527,6 +559,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
             print(json.dumps(row, ensure_ascii=False))
         return EXIT_OK
     print_runs(rows)
+    from crawler.keep_pages import disk_use, pages_dir
+
+    root = pages_dir()
+    files, size = disk_use(root)
+    print(f"kept pages: {files} file(s), {size / 1e6:.1f} MB in {root} (govnews reparse reads them)")
     return EXIT_OK
 
 
@@ -542,6 +579,7 @@ _RUN_COLUMNS = (  # header, cell; every column left-aligned, so each starts wher
     ("dup", lambda r: str(r.get("articles", {}).get("duplicate", 0))),
     ("gone", lambda r: str(r.get("articles", {}).get("removed", 0))),
     ("err", lambda r: str(r.get("errors", 0))),
+    ("kept", lambda r: f"{r.get('kept_bytes', 0) / 1e6:.1f}MB" if r.get("kept_pages") else "-"),
     ("outcome", lambda r: r["outcome"]),
 )
 
@@ -701,7 +739,28 @@ def build_parser() -> argparse.ArgumentParser:
     deadletter.add_argument("file", metavar="FILE", help="a dead-letter file (see GOVNEWS_DEADLETTER_DIR)")
     deadletter.set_defaults(func=cmd_deadletter)
 
-    for command in (crawl, export, db, runs, schedule, deadletter):
+    reparse = sub.add_parser(
+        "reparse",
+        help="re-extract stored articles from their kept pages with the current parsers (no network)",
+        description="Re-extract stored articles from the pages crawls kept (a WARC per run under the data\n"
+        "directory, or the replayed archive), with today's parsers; a new version is written only\n"
+        "where a field changed, and the changes are counted per field.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reparse.add_argument("--site", help="only this portal host")
+    reparse.add_argument("--since", metavar="DATE", help="only articles published on or after (YYYY-MM-DD)")
+    reparse.add_argument("--family", help="only articles this CMS family parsed")
+    reparse.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
+    reparse.add_argument("--pages-dir", help="kept pages directory (default: data/pages)")
+    reparse.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
+    reparse.add_argument("--json", action="store_true", help="the report as one JSON object")
+    reparse.set_defaults(func=cmd_reparse)
+
+    for command in (crawl, schedule):
+        command.add_argument(
+            "--no-keep-pages", action="store_true", help="do not keep article pages for govnews reparse"
+        )
+    for command in (crawl, export, db, runs, schedule, deadletter, reparse):
         command.add_argument("--db", help="SQLAlchemy database URL (default: $GOVNEWS_DB or data/govnews.sqlite3)")
     for command in (crawl,):
         command.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")

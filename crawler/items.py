@@ -49,6 +49,8 @@ class Article:
     """What the parser could not read (e.g. an impossible date), for the crawl stats."""
     degraded: bool = False
     """The family's containers were missing: the body came from the generic extractor (counted)."""
+    kept_page: dict | None = None
+    """Where the page it was parsed from is kept (``file``, ``offset``, ``hints``), for ``govnews reparse``."""
 
 
 @dataclass(slots=True, kw_only=True)

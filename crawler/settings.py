@@ -79,6 +79,13 @@ DOWNLOADER_MIDDLEWARES = {
 GOVNEWS_ALLOW_PRIVATE_HOSTS = []  # hosts exempt from the private-address check (local test servers only)
 
 # --- pipeline and storage ---------------------------------------------------
+SPIDER_MIDDLEWARES = {
+    # every article page parsed is kept (a WARC per run, or a reference into the replayed archive) for reparse
+    "crawler.keep_pages.KeepPagesMiddleware": 950,
+}
+GOVNEWS_KEEP_PAGES = True  # keep article pages under GOVNEWS_PAGES_DIR (--no-keep-pages: off)
+GOVNEWS_PAGES_DIR = None  # None: pages/ in the data directory
+GOVNEWS_KEEP_PAGES_DAYS = 90  # retention: older files go once no stored article points at them
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,

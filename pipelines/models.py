@@ -177,6 +177,25 @@ class ArticleVersion(Base):
     replaced_at: Mapped[datetime] = mapped_column(comment="When a crawl found the newer content (UTC).")
 
 
+class ArticlePage(Base):
+    __tablename__ = "article_pages"
+    __table_args__ = {
+        "comment": "Where the page each article was last parsed from is kept (a WARC record), for govnews reparse."
+    }
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True, comment="The article.")
+    file: Mapped[str] = mapped_column(
+        String(1000),
+        index=True,
+        comment="WARC file holding the page: relative to the kept-pages directory, or absolute (a replayed archive).",
+    )
+    offset: Mapped[int] = mapped_column(BigInteger, comment="Byte offset of the page's response record in the file.")
+    fetched_at: Mapped[datetime] = mapped_column(comment="When the page was fetched (UTC).")
+    hints: Mapped[dict] = mapped_column(
+        JSON, default=dict, comment="What discovery told the parser beside the page (feed dates, author, ids; JSON)."
+    )
+
+
 class MinHashBand(Base):
     __tablename__ = "minhash_bands"
     __table_args__ = (

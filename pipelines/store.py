@@ -109,6 +109,11 @@ class _Statements:
         self.attachments_insert = attachments.insert()
         self.bands_delete = delete(bands).where(bands.c.article_id == bindparam("b_id"))
         self.bands_insert = _insert(connection, bands).on_conflict_do_nothing()
+        pages = _insert(connection, m.ArticlePage.__table__)
+        self.page_upsert = pages.on_conflict_do_update(
+            index_elements=["article_id"],
+            set_={name: pages.excluded[name] for name in ("file", "offset", "fetched_at", "hints")},
+        )
         # duplicates
         self.same_body = select(A.c.id).where(A.c.body_hash == bindparam("body_hash"), A.c.id != bindparam("b_id"))
         self.band_candidates = (
@@ -249,14 +254,19 @@ class ArticleStore:
             known = _Batch(connection, sql, batch, sites)
             # article id -> (its body hash, its body's shingles), computed once; the last write wins
             touched: dict[int, tuple[str, frozenset[str]]] = {}
+            pages: dict[int, dict] = {}  # article id -> where its page is kept (the newest fetch)
             for item in batch:
                 article_id, outcome, digest = self._upsert(connection, sql, known, item, sites[item.site], now, seq)
                 counts[outcome] += 1
+                if item.kept_page:
+                    pages[article_id] = _page_row(article_id, item, now)
                 if outcome != "unchanged":
                     touched[article_id] = (digest, dedupe.cached_shingles(item.body_text or ""))
             for article_id, (digest, shingles) in touched.items():
                 if self._link_duplicates(connection, sql, article_id, digest, shingles, seq):
                     counts["duplicate"] += 1
+            if pages:
+                connection.execute(sql.page_upsert, list(pages.values()))
         for name, value in counts.items():  # only once the transaction is committed
             self.counts[name] += value
 
@@ -279,6 +289,55 @@ class ArticleStore:
                 marked += result.rowcount
         self.counts["removed"] += marked
         return marked
+
+    def revise(self, revisions: Iterable[tuple[dict, ArticleItem]]) -> int:
+        """Store re-extracted articles (``govnews reparse``): each ``(stored row, new item)`` pair is an
+        article whose fields changed. One transaction: the old content goes to ``article_versions``,
+        ``version`` +1, a new change cursor; fetch facts (``last_seen``, validators) stay as they are."""
+        revisions = list(revisions)
+        if not revisions:
+            return 0
+        now = datetime.now(UTC)
+        with self.engine.begin() as connection:
+            sql = _statements(connection)
+            seq = self._next_seq(connection)
+            relink: list[tuple[int, str, frozenset[str]]] = []
+            for existing, item in revisions:
+                article_id = existing["id"]
+                digest, body_digest = _digests(item)
+                values = _row_values(item, digest, body_digest)
+                for kept in ("family", "http_etag", "http_last_modified"):
+                    values.pop(kept)
+                connection.execute(
+                    sql.version_insert,
+                    {
+                        "article_id": article_id,
+                        "version": existing["version"],
+                        "title": existing["title"],
+                        "summary": existing["summary"],
+                        "body_text": existing["body_text"],
+                        "updated": existing["updated"],
+                        "replaced_at": now,
+                    },
+                )
+                connection.execute(
+                    sql.article_update,
+                    {
+                        "b_id": article_id,
+                        "version": existing["version"] + 1,
+                        "changed_at": now,
+                        "change_seq": seq,
+                        **values,
+                    },
+                )
+                self._children(connection, sql, article_id, item, fresh=False)
+                if existing["body_hash"] != values["body_hash"]:
+                    connection.execute(sql.bands_delete, {"b_id": article_id})
+                    relink.append((article_id, values["body_hash"], dedupe.cached_shingles(item.body_text or "")))
+            for article_id, digest, shingles in relink:
+                self._link_duplicates(connection, sql, article_id, digest, shingles, seq)
+        self.counts["updated"] += len(revisions)
+        return len(revisions)
 
     @staticmethod
     def _next_seq(connection: Connection) -> int:
@@ -483,6 +542,17 @@ def _row_values(item: ArticleItem, digest: str, body_digest: str) -> dict:
         "content_hash": digest,
         "http_etag": item.http_etag,
         "http_last_modified": item.http_last_modified,
+    }
+
+
+def _page_row(article_id: int, item: ArticleItem, now: datetime) -> dict:
+    page = item.kept_page or {}
+    return {
+        "article_id": article_id,
+        "file": page["file"],
+        "offset": int(page["offset"]),
+        "fetched_at": item.fetched_at or now,
+        "hints": page.get("hints") or {},
     }
 
 

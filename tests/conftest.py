@@ -19,6 +19,18 @@ WARCS = FIXTURES / "warc"
 ROOT = FIXTURES.parent.parent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _kept_pages_outside_the_checkout(tmp_path_factory) -> Iterator[None]:
+    """Crawls keep their article pages (crawler.keep_pages); in tests, never in the checkout's data/."""
+    previous = os.environ.get("GOVNEWS_PAGES_DIR")
+    os.environ["GOVNEWS_PAGES_DIR"] = str(tmp_path_factory.mktemp("kept-pages"))
+    yield
+    if previous is None:
+        os.environ.pop("GOVNEWS_PAGES_DIR", None)
+    else:
+        os.environ["GOVNEWS_PAGES_DIR"] = previous
+
+
 @dataclass(frozen=True)
 class PageCase:
     """A saved article page with its expected output (web-poet / Fundus style)."""

@@ -150,7 +150,7 @@ def test_upgrade_from_0003_keeps_runs_and_profiles_and_adds_the_frontier(db_url)
             ],
         )
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0004"
+    assert current_revision(engine) == head_revision()
     with Session(engine) as session:
         run = session.scalars(select(m.CrawlRun)).one()
         assert (run.site, run.finish_reason, run.outcome, run.pid) == ("a.gov.vn", "finished", None, None)
@@ -158,4 +158,50 @@ def test_upgrade_from_0003_keeps_runs_and_profiles_and_adds_the_frontier(db_url)
     frontier = Frontier(engine, "a.gov.vn")
     frontier.checkpoint(done=[], pages=[("https://a.gov.vn/news/page-2", "listing")], articles=[])
     assert [(e.url, e.kind) for e in frontier.load()] == [("https://a.gov.vn/news/page-2", "listing")]
+    engine.dispose()
+
+
+def test_upgrade_from_0004_keeps_articles_and_adds_kept_pages(db_url):
+    """A database made by the previous version (0004): its articles stay, and can point at kept pages."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select, text
+
+    from pipelines import models as m
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0004")
+    assert "article_pages" not in inspect(engine).get_table_names()
+    now = datetime(2026, 12, 1, tzinfo=UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO sites (host, family, first_seen) VALUES ('a.gov.vn', 'nukeviet', :t)"), {"t": now}
+        )
+        connection.execute(
+            text(
+                "INSERT INTO articles (site_id, url, title, body_text, categories, tags, body_hash, content_hash,"
+                " version, first_seen, last_seen, changed_at, change_seq)"
+                " VALUES (1, 'https://a.gov.vn/news/a-1.html', 'Tin', 'Thân bài', '[]', '[]', 'b', 'c',"
+                " 1, :t, :t, :t, 1)"
+            ),
+            {"t": now},
+        )
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.begin() as connection:
+        article = connection.execute(select(m.Article.id, m.Article.title)).one()
+        assert article.title == "Tin"
+        connection.execute(
+            insert(m.ArticlePage),
+            [
+                {
+                    "article_id": article.id,
+                    "file": "a.gov.vn/x.warc.gz",
+                    "offset": 0,
+                    "fetched_at": now.replace(tzinfo=UTC),
+                    "hints": {},
+                }
+            ],
+        )
+        assert connection.scalar(select(m.ArticlePage.file)) == "a.gov.vn/x.warc.gz"
     engine.dispose()

@@ -47,6 +47,8 @@ def summarise(stats: dict) -> dict:
         "not_article": stats.get("govnews/not_article", 0),
         "probes": stats.get("govnews/probe/requests", 0),
         "profile_changed": stats.get("govnews/profile/changed"),
+        "kept_pages": stats.get("govnews/pages/kept", 0),
+        "kept_bytes": stats.get("govnews/pages/bytes", 0),
         "health": stats.get("govnews/health/failed") or "ok",
         "errors": error_count(stats),
     }

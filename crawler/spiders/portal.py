@@ -774,6 +774,10 @@ class PortalSpider(scrapy.Spider):
             return
         yield from self._article(response)
 
+    def article_hints(self, response: Response) -> dict[str, Any] | None:
+        """What discovery said of the article on this page (the parser's ``hints``), for the kept page."""
+        return self._hints.get(response.meta.get("article_key"))
+
     def _article(self, response: Response, probing: bool = False):
         """Parse an article page into an item (counted, never fatal to the crawl)."""
         stats = self.crawler.stats
