@@ -11,7 +11,9 @@ middleware decodes them) and writes WARC response records with warcio.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import zlib
 from contextlib import redirect_stderr
 from dataclasses import dataclass
 from io import BytesIO, StringIO
@@ -41,6 +43,7 @@ _DROP_HEADERS = {b"transfer-encoding", b"content-length"}
 class _Location:
     path: str
     offset: int
+    length: int  # bytes of the record as stored (its gzip member in a .warc.gz)
 
 
 def _key(url: str) -> str:
@@ -97,6 +100,8 @@ class WarcArchive:
 
     def __init__(self, paths: list[str]) -> None:
         self._index: dict[str, _Location] = {}
+        self._keys: dict[str, str] = {}  # each recorded URI as written -> its index key (saves canonicalising it)
+        self._files: dict[str, int] = {}  # path -> descriptor, opened on first read, read with pread
         self._lock = threading.Lock()
         for path in paths:
             self._index_file(path)
@@ -133,7 +138,8 @@ class WarcArchive:
                         continue
                     uri = record.rec_headers.get_header("WARC-Target-URI")
                     if uri:  # the last recording of a URL wins, as in a replay of the latest crawl
-                        self._index[_key(uri)] = _Location(path, offset)
+                        key = self._keys[uri] = _key(uri)
+                        self._index[key] = _Location(path, offset, length)
         except _Damaged as damage:
             raise UsageError(f"web archive {path} is {damage.why} (in the record at byte {damage.offset})") from None
         except OSError as error:
@@ -154,31 +160,109 @@ class WarcArchive:
         return len(self._index)
 
     def __contains__(self, url: str) -> bool:
-        return _key(url) in self._index
+        return self._find(url) is not None
+
+    def _find(self, url: str) -> _Location | None:
+        key = self._keys.get(url)  # a URL asked for as it was recorded needs no canonicalising
+        return self._index.get(key if key is not None else _key(url))
 
     def location(self, url: str) -> tuple[str, int] | None:
         """(file, byte offset) of the record answering ``url``: kept pages point at it instead of copying."""
-        found = self._index.get(_key(url))
+        found = self._find(url)
         return (found.path, found.offset) if found else None
+
+    def _record_bytes(self, location: _Location) -> bytes:
+        """The record at ``location`` as WARC text: its stored bytes read at once (no seek, so no lock:
+        ``pread``), a gzip member decompressed in one call."""
+        fd = self._files.get(location.path)
+        if fd is None:
+            with self._lock:
+                fd = self._files.get(location.path)
+                if fd is None:
+                    fd = self._files[location.path] = os.open(location.path, os.O_RDONLY)
+        data = os.pread(fd, location.length, location.offset)
+        if data[:2] == b"\x1f\x8b":  # a .warc.gz: one gzip member per record
+            data = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data)
+        return data
 
     def get(self, url: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         """(status, headers, body) as recorded, or ``None``."""
         from warcio.archiveiterator import ArchiveIterator
 
-        location = self._index.get(_key(url))
+        location = self._find(url)
         if location is None:
             return None
-        with self._lock, open(location.path, "rb") as stream:
-            stream.seek(location.offset)
-            record = next(iter(ArchiveIterator(stream)))
-            status = int(record.http_headers.get_statuscode() or 200)
-            headers = [
-                (name.encode("latin-1"), value.encode("latin-1"))
-                for name, value in record.http_headers.headers
-                if name.lower().encode("latin-1") not in _DROP_HEADERS
-            ]
-            body = record.content_stream().read()
+        data = self._record_bytes(location)
+        plain = _plain_response(data)
+        if plain is not None:
+            return plain
+        record = next(iter(ArchiveIterator(BytesIO(data))))
+        status = int(record.http_headers.get_statuscode() or 200)
+        headers = [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in record.http_headers.headers
+            if name.lower().encode("latin-1") not in _DROP_HEADERS
+        ]
+        body = record.content_stream().read()
         return status, headers, body
+
+
+def _header_lines(block: bytes) -> list[tuple[str, str]] | None:
+    """``Name: value`` lines as warcio's parser reads them, when nothing in them needs its care: ASCII,
+    CRLF-terminated, no continuation or blank line, each with a colon. Else ``None``."""
+    if not block.isascii():
+        return None
+    lines = block.split(b"\r\n")
+    if block.count(b"\n") != len(lines) - 1 or block.count(b"\r") != len(lines) - 1:
+        return None  # a bare CR or LF: warcio's readline splits elsewhere
+    out = []
+    for raw in lines:
+        line = raw.decode("ascii").rstrip()
+        name, colon, value = line.partition(":")
+        if not line or line[0] in " \t" or not colon:
+            return None
+        out.append((name.rstrip(" \t"), value.lstrip()))
+    return out
+
+
+def _plain_response(data: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """(status, headers, body) of a WARC response record read without warcio, exactly as
+    :meth:`WarcArchive.get` reads it with warcio, for the plain case: an http(s) response whose body is
+    neither chunked nor content-encoded (warcio would decode those). Anything else: ``None``."""
+    if not data.startswith((b"WARC/1.0\r\n", b"WARC/1.1\r\n")):
+        return None
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    warc = _header_lines(data[10:end])
+    if warc is None:
+        return None
+    fields: dict[str, str] = {}
+    for name, value in warc:
+        fields.setdefault(name.lower(), value)
+    length, uri = fields.get("content-length", ""), fields.get("warc-target-uri", "")
+    if fields.get("warc-type") != "response" or not length.isdigit() or not uri.startswith(("http:", "https:")):
+        return None
+    block = data[end + 4 : end + 4 + int(length)]
+    end = block.find(b"\r\n\r\n")
+    if end < 0 or not block[:9].upper().startswith((b"HTTP/1.0", b"HTTP/1.1")):
+        return None
+    status_end = block.find(b"\r\n")
+    status_line = block[:status_end].decode("latin-1")
+    if not status_line.isascii() or "\n" in status_line or "\r" in status_line:
+        return None
+    http = _header_lines(block[status_end + 2 : end]) if status_end < end else []
+    if http is None:
+        return None
+    headers = []
+    for name, value in http:
+        lowered = name.lower()
+        if lowered in ("content-encoding", "transfer-encoding"):
+            return None  # warcio's content_stream decodes these
+        if lowered.encode("latin-1") not in _DROP_HEADERS:
+            headers.append((name.encode("latin-1"), value.encode("latin-1")))
+    code = status_line.rstrip()[8:].strip().split(" ", 1)[0]
+    return int(code or 200), headers, block[end + 4 :]
 
 
 class WarcReplayHandler(BaseDownloadHandler):
