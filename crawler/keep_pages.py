@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -30,6 +31,7 @@ DEFAULT_RETENTION_DAYS = 90.0
 # Framing that no longer applies to the decoded body that is kept.
 _DROP_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 _OPEN = ".open"
+GZIP_LEVEL = 6
 
 
 def pages_dir(settings_value: str | None = None) -> Path:
@@ -93,7 +95,8 @@ class PageKeeper:
         self.path = folder / f"{stamp}-{os.getpid()}.warc.gz"
         Path(str(self.path) + _OPEN).write_text(str(os.getpid()))
         self._file = open(self.path, "ab")  # noqa: SIM115 - closed by close()
-        self._writer = WARCWriter(self._file, gzip=True)
+        self._buffer = BytesIO()
+        self._writer = WARCWriter(self._buffer, gzip=False)
 
     def keep(self, url: str, status: int, headers: list[tuple[str, str]], body: bytes) -> tuple[str, int]:
         """Write one page; (file relative to the kept-pages root, offset of its record)."""
@@ -106,8 +109,15 @@ class PageKeeper:
         kept = [(name, value) for name, value in headers if name.lower() not in _DROP_HEADERS]
         http_headers = StatusAndHeaders(f"{status} OK", kept, protocol="HTTP/1.1")
         record = self._writer.create_warc_record(url, "response", payload=BytesIO(body), http_headers=http_headers)
-        offset = self._file.tell()
+        self._buffer.seek(0)
+        self._buffer.truncate()
         self._writer.write_record(record)
+        # one gzip member per record (what WARC readers seek to), at zlib's default level:
+        # warcio's own writer compresses at level 9, three times the CPU for a few % of size
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        member = compressor.compress(self._buffer.getvalue()) + compressor.flush()
+        offset = self._file.tell()
+        self._file.write(member)
         self._file.flush()  # on disk (the page cache) before the store points an article at it
         self.count += 1
         return self.path.relative_to(self.root).as_posix(), offset
