@@ -347,7 +347,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     import json
     import zlib
 
-    from crawler.families import ParseError, get_family
+    from crawler.families import ParseError, get_family, parse_page
     from crawler.families.detect import detect_family
     from crawler.preflight import check_family
     from pipelines.normalise import normalise
@@ -368,11 +368,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(f"govnews: {name}: {reason}", file=sys.stderr)
             failed += 1
             continue
-        html = _decode(raw, "")
-        url = args.url or _page_url(html) or path.resolve().as_uri()
-        family_name = args.family if args.family != "auto" else detect_family(html, url).family
+        page = parse_page(_decode(raw, ""))  # one tree for the URL, detection and the parser
+        url = args.url or _page_url(page.root) or path.resolve().as_uri()
+        family_name = args.family if args.family != "auto" else detect_family(page, url).family
         try:
-            article = normalise(get_family(family_name).parse_article(html, url))
+            article = normalise(get_family(family_name).parse_article(page, url))
         except ParseError as error:
             print(f"govnews: {name}: {family_name}: {error}", file=sys.stderr)
             failed += 1
@@ -388,15 +388,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _page_url(html: str) -> str | None:
+def _page_url(document: Any) -> str | None:
     """The URL a saved page states for itself (``<link rel=canonical>``, else ``og:url``): with no
     ``--url``, relative links resolve against it instead of against the file's path."""
-    from lxml import etree
-    from lxml import html as lxml_html
+    if isinstance(document, str):
+        from crawler.families import parse_page
 
-    try:
-        document = lxml_html.document_fromstring(html)
-    except (etree.LxmlError, ValueError):
+        document = parse_page(document).root
+    if document is None or not hasattr(document, "iter"):
         return None
     candidates = [
         link.get("href") for link in document.iter("link") if "canonical" in (link.get("rel") or "").lower().split()
@@ -563,7 +562,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     root = pages_dir()
     files, size = disk_use(root)
-    print(f"kept pages: {files} file(s), {size / 1e6:.1f} MB in {root} (govnews reparse reads them)")
+    print(f"kept pages: {files} file(s), {size / 1e6:.1f} MB in {root} (govnews reparse reads them)", file=sys.stderr)
     return EXIT_OK
 
 

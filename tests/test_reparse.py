@@ -234,7 +234,7 @@ def test_kept_pages_survive_kill_9_and_a_torn_record_never_breaks_reparse(portal
     report = Reparser(make_engine(f"sqlite:///{db}"), pages).run()
     assert (report.selected, report.reparsed, report.failed, report.changed) == (TOTAL, TOTAL, 0, 0)
     runs = run_govnews("runs", "--db", f"sqlite:///{db}", env={"GOVNEWS_PAGES_DIR": str(pages)})
-    assert "kept pages:" in runs.stdout
+    assert "kept pages: 2 file(s)" in runs.stderr, "the killed run's file and the rerun's"
 
 
 def test_no_keep_pages_keeps_nothing(portal, tmp_path):
