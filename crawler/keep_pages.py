@@ -302,21 +302,22 @@ class KeepPagesMiddleware:
         self.keeper = PageKeeper(self.root, host)
         try:
             repair_interrupted(self.root, host)
-            removed = prune(self.root, host, self._referenced(spider, host), self.days)
+            referenced = self._referenced(spider, host)
+            removed = prune(self.root, host, referenced, self.days) if referenced is not None else []
             if removed:
                 logger.info("kept pages: %d file(s) of %s past retention removed", len(removed), host)
         except OSError as error:
             logger.warning("kept pages of %s not checked: %s", host, error)
 
-    def _referenced(self, spider, host: str) -> set[str]:
-        """Files of this portal that stored articles point at (never pruned)."""
+    def _referenced(self, spider, host: str) -> set[str] | None:
+        """Files of this portal that stored articles point at (never pruned); None: unknown, prune nothing."""
         from sqlalchemy import select
 
         from pipelines.models import ArticlePage
 
         known = getattr(spider, "known", None)
         if known is None:
-            return {"*"}  # no database: nothing can be proven unreferenced
+            return None  # no database: nothing can be proven unreferenced
         prefix = _safe_name(host) + "/"
         try:
             with known.engine.connect() as connection:
@@ -327,7 +328,7 @@ class KeepPagesMiddleware:
                 )
         except Exception as error:  # noqa: BLE001 - an old schema or an unreachable database: keep everything
             logger.warning("kept pages of %s not pruned: %s", host, str(error).splitlines()[0])
-            return {"*"}
+            return None
 
     def spider_closed(self, spider, reason=None) -> None:
         if self.keeper is not None:

@@ -265,3 +265,58 @@ def test_keeper_writes_readable_records_and_repair_leaves_a_live_writer_alone(tm
     assert not list(tmp_path.rglob("*.open"))
     with pytest.raises(ValueError, match="no record"):
         reader.read(first[0], keeper.path.stat().st_size)
+
+
+def test_reparse_writes_the_same_on_both_backends(db_url, monkeypatch):
+    from sqlalchemy import func, select
+
+    from crawler.families.nukeviet import NukeViet
+    from pipelines import models as m
+
+    _crawl(NUKEVIET, db_url)
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        urls = sorted(connection.scalars(select(m.Article.url)))
+        seq_before = connection.scalar(select(func.max(m.Article.change_seq)))
+    chosen = set(urls[:2])
+    original = NukeViet.parse_article
+
+    def fixed_parser(self, page, url, **options):
+        article = original(self, page, url, **options)
+        if url in chosen:
+            article.tags = [*article.tags, "Chuyển đổi số"]
+        return article
+
+    monkeypatch.setattr(NukeViet, "parse_article", fixed_parser)
+    report = Reparser(engine, Path("/nonexistent")).run()
+    assert (report.changed, dict(report.fields)) == (2, {"tags": 2})
+    with engine.connect() as connection:
+        changed = connection.execute(select(m.Article.url, m.Article.tags).where(m.Article.version == 2)).all()
+        assert {url for url, _ in changed} == chosen
+        assert all(tags[-1] == "Chuyển đổi số" for _, tags in changed)
+        assert connection.scalar(select(func.count()).select_from(m.ArticleVersion)) == 2
+        assert connection.scalar(select(func.max(m.Article.change_seq))) == seq_before + 1
+    assert Reparser(engine, Path("/nonexistent")).run().changed == 0
+    engine.dispose()
+
+
+def test_retention_removes_only_old_files_no_article_points_at(tmp_path):
+    import os
+
+    from crawler.keep_pages import prune
+
+    folder = tmp_path / "a.gov.vn"
+    folder.mkdir()
+    old_free, old_used, new_free, old_open = (folder / f"{name}.warc.gz" for name in ("1", "2", "3", "4"))
+    for path in (old_free, old_used, new_free, old_open):
+        path.write_bytes(b"x")
+    Path(str(old_open) + ".open").write_text("1")
+    hundred_days_ago = time.time() - 100 * 86400
+    for path in (old_free, old_used, old_open):
+        os.utime(path, (hundred_days_ago, hundred_days_ago))
+    removed = prune(tmp_path, "a.gov.vn", {"a.gov.vn/2.warc.gz"}, days=90)
+    assert removed == [old_free]
+    assert old_used.exists(), "an article's newest page is kept whatever its age"
+    assert new_free.exists(), "younger than the retention"
+    assert old_open.exists(), "being written (or to be repaired)"
+    assert prune(tmp_path, "a.gov.vn", set(), days=0) == [], "0: keep for ever"
