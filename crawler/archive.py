@@ -10,6 +10,7 @@ middleware decodes them) and writes WARC response records with warcio.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -277,6 +278,9 @@ class WarcReplayHandler(BaseDownloadHandler):
             raise ValueError("WarcReplayHandler needs GOVNEWS_ARCHIVES")
         self.archive = open_archives(paths)  # several crawlers of one run share one index
         self.stats = crawler.stats
+        # What exists now (modules, settings, the archive index) lives as long as the replay: out of the
+        # garbage collector's full passes, which otherwise walk it again and again as pages pile up objects.
+        gc.freeze()
 
     async def download_request(self, request: Request) -> Response:
         found = self.archive.get(request.url)
@@ -294,6 +298,15 @@ class WarcReplayHandler(BaseDownloadHandler):
         )
 
 
+# Downloader middlewares that only prepare a request for the network: a replay answers from the archive
+# whatever the request's timeout, proxy or credentials say.
+_IDLE_IN_REPLAY = (
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware",
+    "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware",
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware",
+)
+
+
 class ReplayAddon:
     """Scrapy add-on: when ``GOVNEWS_ARCHIVES`` is set, answer http(s) from the archives.
 
@@ -309,8 +322,12 @@ class ReplayAddon:
             return
         handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
         handlers.update({"http": f"{__name__}.WarcReplayHandler", "https": f"{__name__}.WarcReplayHandler"})
+        middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+        for name in _IDLE_IN_REPLAY:  # what they set (timeouts, proxies, credentials) no archive reads
+            middlewares.setdefault(name, None)
         for name, value in (
             ("DOWNLOAD_HANDLERS", handlers),
+            ("DOWNLOADER_MIDDLEWARES", middlewares),
             ("DOWNLOAD_DELAY", 0),
             ("AUTOTHROTTLE_ENABLED", False),
             ("CONCURRENT_REQUESTS_PER_DOMAIN", 16),
