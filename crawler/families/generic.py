@@ -39,6 +39,7 @@ from crawler.families.base import (
 )
 from crawler.items import Article
 from crawler.text.blocks import element_text, find_captions, paragraphs
+from crawler.text.blocks import paragraphs as _paragraphs
 from crawler.text.bylines import SOURCE_LINE
 from crawler.text.normalise import clean_multiline, clean_text
 from crawler.text.vn_dates import parse_vn_date
@@ -161,10 +162,10 @@ class Generic(Family):
         ld = json_ld_article(page)
         strong = _strong_container(page)
         main = strong if strong is not None else _main_node(page)
-        captions, _ = find_captions(main, canonical) if main is not None else ([], [])
+        captions, holders = find_captions(main, canonical) if main is not None else ([], [])
         caption_texts = {c.caption for c in captions}
-        if strong is not None:
-            paragraphs = _container_paragraphs(strong, canonical)
+        if strong is not None:  # main is strong: its captions are found already
+            paragraphs = _paragraphs(strong, skip=holders)
         else:
             paragraphs = [clean_text(line) for line in self._trafilatura_text(page_text(page), canonical).splitlines()]
         paragraphs = [p for p in paragraphs if p and p not in caption_texts]

@@ -202,6 +202,11 @@ def _italic_or_centred(element: etree._Element) -> bool:
     return bool(text) and clean_text(emphasised) == text
 
 
+_WP_CAPTION_TEXT = etree.XPath(
+    ".//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text '))]"
+)
+
+
 def find_captions(body: etree._Element, base_url: str) -> tuple[list[Caption], list[etree._Element]]:
     """Captions in page order, and the elements holding them (to keep out of the body text)."""
     found: list[tuple[etree._Element, Caption]] = []
@@ -226,9 +231,7 @@ def find_captions(body: etree._Element, base_url: str) -> tuple[list[Caption], l
         if imgs:
             add(imgs[0], figcaption, element_text(figcaption))
     # 2. classic WordPress [caption] output without <figure>
-    for holder in body.xpath(
-        ".//*[(@class and contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text '))]"
-    ):
+    for holder in _WP_CAPTION_TEXT(body):
         container = holder.getparent()
         imgs = _images(container) if container is not None else []
         if imgs:
@@ -260,8 +263,9 @@ def find_captions(body: etree._Element, base_url: str) -> tuple[list[Caption], l
             and _italic_or_centred(following)
         ):
             add(img, following, element_text(following))
-    order = {e: i for i, e in enumerate(body.iter())}
-    found.sort(key=lambda pair: order.get(pair[0], 0))
+    if len(found) > 1:
+        order = {e: i for i, e in enumerate(body.iter())}
+        found.sort(key=lambda pair: order.get(pair[0], 0))
     return [caption for _, caption in found], holders
 
 
