@@ -66,6 +66,9 @@ def _former_title_texts(page: Selector) -> list[str]:
 def test_walk_equals_former_xpaths(name, html):
     former = Selector(text=html)
     page = parse_page(html)
+    tree, former_tree = page.root.getroottree(), former.root.getroottree()
+    for xpath, found in zip(generic.STRONG_CONTAINERS, generic._landmarks(page).strong(), strict=True):
+        assert [tree.getpath(e) for e in found] == [former_tree.getpath(s.root) for s in former.xpath(xpath)]
     strong, old = generic._strong_container(page), _former_strong(former)
     assert (strong is None) == (old is None)
     if strong is not None:

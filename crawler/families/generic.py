@@ -12,7 +12,7 @@ content block with the shared caption rules and kept out of the body.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -284,33 +284,42 @@ def _visible_date(page: Selector) -> datetime | None:
 
 
 class _Landmarks:
-    """What the generic reader looks up by attribute across the whole page, gathered in one walk:
-    the elements of each ``itemprop`` value and the candidates of each of :data:`STRONG_CONTAINERS`,
-    in document order."""
+    """What the generic reader looks up by attribute across the whole page, each found in one walk: the
+    elements of each ``itemprop`` value and the candidates of each of :data:`STRONG_CONTAINERS`, in
+    document order. The class-marked candidates are gathered only when the page has no earlier one."""
 
-    __slots__ = ("itemprops", "strong")
+    __slots__ = ("_classed", "_root", "body_html", "itemprops")
 
     def __init__(self, root: etree._Element) -> None:
         itemprops: dict[str, list[etree._Element]] = {}
         body_html: list[etree._Element] = []
-        classed: dict[str, list[etree._Element]] = {name: [] for name in _STRONG_CLASSES}
         for element in root.iter(etree.Element):
             keys = element.keys()
-            if not keys:
-                continue
-            if "itemprop" in keys:
-                itemprops.setdefault(element.get("itemprop"), []).append(element)
-            if "id" in keys and element.get("id") == "news-bodyhtml":
-                body_html.append(element)
-            if "class" in keys:
+            if keys:
+                if "itemprop" in keys:
+                    itemprops.setdefault(element.get("itemprop"), []).append(element)
+                if "id" in keys and element.get("id") == "news-bodyhtml":
+                    body_html.append(element)
+        self.itemprops, self.body_html = itemprops, body_html
+        self._root, self._classed = root, None
+
+    def strong(self) -> Iterator[list[etree._Element]]:
+        """The elements each of :data:`STRONG_CONTAINERS` finds, in that order."""
+        yield self.itemprops.get("articleBody", [])
+        yield self.body_html
+        if self._classed is None:
+            classed: dict[str, list[etree._Element]] = {name: [] for name in _STRONG_CLASSES}
+            for element in self._root.iter(etree.Element):
                 value = element.get("class")
-                if "entry-content" in value or "journal-content-article" in value or "ms-rtestate-field" in value:
+                if value and (
+                    "entry-content" in value or "journal-content-article" in value or "ms-rtestate-field" in value
+                ):
                     words = _XML_SPACE.split(value)
                     for name in _STRONG_CLASSES:
                         if name in words:
                             classed[name].append(element)
-        self.itemprops = itemprops
-        self.strong = (itemprops.get("articleBody", []), body_html, *classed.values())  # STRONG_CONTAINERS' order
+            self._classed = list(classed.values())
+        yield from self._classed
 
 
 def _landmarks(page: Selector) -> _Landmarks:
@@ -327,7 +336,7 @@ def _landmarks(page: Selector) -> _Landmarks:
 def _strong_container(page: Selector) -> etree._Element | None:
     """The one platform-marked body container of the page holding real text, if there is exactly one
     (the first of :data:`STRONG_CONTAINERS` that finds one)."""
-    for found in _landmarks(page).strong:
+    for found in _landmarks(page).strong():
         if len(found) == 1 and sum(len(element_text(p)) for p in found[0].iter("p")) >= _MIN_ARTICLE_CHARS:
             return found[0]
     return None
