@@ -207,7 +207,7 @@ class WordPress(Family):
     # -- parsing ---------------------------------------------------------------
     @staticmethod
     def _post(page: Selector) -> Selector:
-        return next((found[0] for xpath in wp.POST if (found := page.xpath(xpath))), page)
+        return wp.post_container(page)
 
     def parse_article(
         self,
@@ -224,47 +224,45 @@ class WordPress(Family):
         if self.page_kind(page, url) in (PageKind.OTHER, PageKind.LISTING):
             raise NotAnArticle(f"body classes say it is no post ({' '.join(sorted(wp.body_classes(page)))[:80]})")
         post = self._post(page)
-        body_node = next((found[0] for xpath in wp.BODY if (found := post.xpath(xpath))), None)
-        degraded = body_node is None
+        body = wp.body(post)
+        degraded = body is None
         if degraded:
             from crawler.families.generic import main_block
 
-            block = main_block(page)
-            if block is None:
+            body = main_block(page)
+            if body is None:
                 raise ParseError("no post body (.entry-content / .wp-block-post-content) and no text block")
-            body_node = Selector(root=block)
         canonical = canonical_url(page, url)
-        body = body_node.root
         ld, by_id = wp.json_ld(page)
         captions, caption_holders = find_captions(body, canonical)
-        skip = set(caption_holders) | {e.root for e in body_node.xpath(wp.FILE_BLOCKS)}
+        skip = set(caption_holders) | set(wp.file_blocks(body))
         source = trailing_source(body, canonical, frozenset(skip))
         if source is not None:
             skip.add(source.element)
         text = clean_multiline("\n\n".join(paragraphs(body, skip=skip))) or None
         published = (
-            wp.first_time(post, wp.PUBLISHED)
+            wp.published_time(post)
             or first_date(meta_content(page, "article:published_time") + [ld.get("datePublished", "")])
-            or wp.visible_date(post)
+            or wp.post_visible_date(post)
             or hints.get("published")
         )
-        later_blocks = [m for m in wp.block_dates(post)[1:] if published is not None and m > published]
+        later_blocks = [m for m in wp.post_block_dates(post)[1:] if published is not None and m > published]
         updated = (
-            wp.first_time(post, wp.MODIFIED)
+            wp.modified_time(post)
             or (later_blocks[0] if later_blocks else None)
             or first_date(meta_content(page, "article:modified_time") + [ld.get("dateModified", "")])
             or hints.get("updated")
         )
         if updated is not None and published is not None and updated <= published:
             updated = None
-        attachments = [urljoin(canonical, h) for h in body_node.xpath(f"{wp.FILE_BLOCKS}//a/@href").getall()]
+        attachments = [urljoin(canonical, h) for h in wp.file_links(body)]
         categories = (
-            unique(wp.terms(post, wp.CATEGORY_LINKS))
+            unique(wp.category_names(post))
             or unique(meta_content(page, "article:section") + wp.ld_list(ld, "articleSection"))
             or unique(hints.get("categories", ()))
         )
         tags = (
-            unique(wp.terms(post, wp.TAG_LINKS))
+            unique(wp.tag_names(post))
             or unique(meta_content(page, "article:tag") + wp.ld_list(ld, "keywords"))
             or unique(hints.get("tags", ()))
         )
@@ -292,11 +290,9 @@ class WordPress(Family):
         )
 
     def _title(self, page: Selector, post: Selector, ld: dict) -> str | None:
-        for xpath in wp.TITLE:
-            for node in post.xpath(f"{xpath}[not({wp.NOT_THE_POST})]"):
-                title = clean_text(" ".join(node.xpath(".//text()").getall()))
-                if title:
-                    return title
+        title = wp.title(post)
+        if title:
+            return title
         for candidate in (
             ld.get("headline", ""),
             *meta_content(page, "og:title"),
@@ -307,12 +303,10 @@ class WordPress(Family):
         return None
 
     def _author(self, post: Selector, ld: dict, by_id: dict, hints: Mapping[str, Any]) -> str | None:
-        for xpath in wp.AUTHOR:
-            for node in post.xpath(f"{xpath}[not({wp.NOT_THE_POST})]"):
-                text = clean_text(" ".join(node.xpath(f".//text()[not({wp.SCREEN_READER})]").getall()))
-                name = strip_by(text).strip(" -|–·,")
-                if name and len(name) <= 80:
-                    return name
+        for text in wp.author_texts(post):
+            name = strip_by(text).strip(" -|–·,")
+            if name and len(name) <= 80:
+                return name
         return wp.ld_author(ld, by_id) or clean_text(hints.get("author")) or None
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -250,3 +251,350 @@ def strip_site_name(title: str, page: Selector) -> str:
             if name and title.endswith(separator + name):
                 return title[: -len(separator + name)].strip()
     return title
+
+
+# -- the post's fields without XPath ---------------------------------------------------------------
+# libxml2 evaluates ``has_class`` (concat + normalize-space) on every element of a query's subtree and the
+# ``NOT_THE_POST`` ancestor test on every candidate: ~0.5 us an element per query, a dozen queries a post.
+# The functions below answer the same selectors from one pass over the post (its elements with their
+# class tokens, cached on the post), each a plain Python test of the same predicates.
+_XML_SPACE = re.compile(r"[ \t\r\n]+")  # what normalize-space() splits at (not Python's wider whitespace)
+_TOKENS: dict[str, frozenset[str]] = {}
+_NOT_THE_POST_CLASSES = frozenset(
+    ["wp-block-post-template", "wp-block-query", "widget", "widget-area", "comments-area", "related-posts"]
+    + ["jp-relatedposts"]
+)
+_NOT_THE_POST_TAGS = frozenset(["nav", "aside"])
+
+
+def tokens(value: str | None) -> frozenset[str]:
+    """The class (or rel) tokens of a value as ``has_class`` sees them."""
+    if not value:
+        return frozenset()
+    found = _TOKENS.get(value)
+    if found is None:
+        found = frozenset(token for token in _XML_SPACE.split(value) if token)
+        if len(_TOKENS) < 50000:
+            _TOKENS[value] = found
+    return found
+
+
+def classes_of(element: Any) -> frozenset[str]:
+    return tokens(element.get("class")) if isinstance(element.tag, str) else frozenset()
+
+
+def not_the_post(element: Any) -> bool:
+    """``NOT_THE_POST`` for ``element``: some ancestor is a query loop, a widget, comments, nav or aside."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in _NOT_THE_POST_TAGS or classes_of(ancestor) & _NOT_THE_POST_CLASSES:
+            return True
+    return False
+
+
+def _descendants(post: Selector | Any) -> list[tuple[Any, frozenset[str]]]:
+    """``post``'s descendant elements (``.//*``) in document order, each with its class tokens."""
+    cache = getattr(post, "cache", None)
+    found = cache.get("wp_descendants") if isinstance(cache, dict) else None
+    if found is None:
+        root = post.root if isinstance(post, Selector) else post
+        found = [(e, tokens(e.get("class"))) for e in root.iterdescendants() if isinstance(e.tag, str)]
+        if isinstance(cache, dict):
+            cache["wp_descendants"] = found
+    return found
+
+
+def _holder_above(element: Any, stop: Any, holder: Callable[[Any, frozenset[str]], bool]) -> bool:
+    """Some ancestor of ``element`` strictly below ``stop`` is a ``holder`` (``.//*[holder]//element``)."""
+    for ancestor in element.iterancestors():
+        if ancestor is stop:
+            return False
+        if holder(ancestor, classes_of(ancestor)):
+            return True
+    return False
+
+
+def select(
+    post: Selector | Any,
+    test: Callable[[Any, frozenset[str]], bool],
+    holder: Callable[[Any, frozenset[str]], bool] | None = None,
+) -> list[Any]:
+    """``.//*[test]`` (or ``.//*[holder]//*[test]``) under the post, in document order."""
+    stop = post.root if isinstance(post, Selector) else post
+    return [
+        e
+        for e, classes in _descendants(post)
+        if test(e, classes) and (holder is None or _holder_above(e, stop, holder))
+    ]
+
+
+def classed(*names: str) -> Callable[[Any, frozenset[str]], bool]:
+    """The test ``has_class(a) or has_class(b) ...``."""
+    wanted = frozenset(names)
+    return lambda e, classes: bool(classes & wanted)
+
+
+def tagged(tag: str, test: Callable[[Any, frozenset[str]], bool] | None = None) -> Callable[..., bool]:
+    return lambda e, classes: e.tag == tag and (test is None or test(e, classes))
+
+
+def _yes(e: Any, classes: frozenset[str]) -> bool:
+    return True
+
+
+def texts(node: Any, skip_screen_reader: bool = False) -> list[str]:
+    """``node.xpath('.//text()')`` -- without the text of screen-reader-only elements when asked
+    (``.//text()[not(ancestor-or-self::*[has_class('screen-reader-text')])]``)."""
+    hidden = skip_screen_reader and any("screen-reader-text" in classes_of(a) for a in (node, *node.iterancestors()))
+    out: list[str] = []
+    _collect(node, hidden, skip_screen_reader, out)
+    return out
+
+
+def _collect(node: Any, hidden: bool, skipping: bool, out: list[str]) -> None:
+    if skipping and not hidden and "screen-reader-text" in classes_of(node):
+        hidden = True
+    if isinstance(node.tag, str) and node.text and not hidden:
+        out.append(node.text)
+    for child in node:
+        _collect(child, hidden, skipping, out)
+        if child.tail and not hidden:
+            out.append(child.tail)
+
+
+def _rel_tokens(element: Any) -> frozenset[str]:
+    return tokens(element.get("rel"))
+
+
+def _itemprop(value: str) -> Callable[[Any, frozenset[str]], bool]:
+    return lambda e, classes: e.get("itemprop") == value
+
+
+# The selectors above, as tests (with the holder the element sits in, when the XPath has one), in the same order.
+_BODIES = (
+    (classed("entry-content"), None),
+    (classed("wp-block-post-content"), None),
+    (_itemprop("articleBody"), None),
+    (classed("post-content", "td-post-content", "single-content", "article-content", "post-entry", "entry"), None),
+)
+_TITLES = (
+    (classed("entry-title"), None),
+    (classed("wp-block-post-title"), None),
+    (classed("post-title", "single-post-title", "td-post-title"), None),
+    (_itemprop("headline"), None),  # with .//h1[@itemprop='headline'] kept even in a query loop (the XPath's union)
+)
+_POST_DATE = classed("wp-block-post-date")
+
+
+def _post_date_holder(e: Any, classes: frozenset[str]) -> bool:
+    return "wp-block-post-date" in classes and "wp-block-post-date__modified-date" not in classes
+
+
+def _itemprop_date(value: str) -> Callable[[Any], list[str]]:
+    """``.//time[@itemprop=v]/@datetime | .//*[@itemprop=v]/@content``: the attributes in document order."""
+
+    def read(e: Any) -> list[str]:
+        return [v for k, v in e.items() if k == "content" or (k == "datetime" and e.tag == "time")]
+
+    return read
+
+
+def _datetime(e: Any) -> list[str]:
+    value = e.get("datetime")
+    return [] if value is None else [value]
+
+
+_PUBLISHED = (
+    (tagged("time", classed("published")), None, _datetime),
+    (tagged("time"), _post_date_holder, _datetime),
+    (classed("entry-date"), None, _datetime),
+    (_itemprop("datePublished"), None, _itemprop_date("datePublished")),
+    (tagged("time", lambda e, c: "updated" not in c), None, _datetime),
+)
+_MODIFIED = (
+    (tagged("time", lambda e, c: "updated" in c and "published" not in c), None, _datetime),
+    (tagged("time"), classed("wp-block-post-date__modified-date"), _datetime),
+    (_itemprop("dateModified"), None, _itemprop_date("dateModified")),
+)
+_VISIBLE_DATES = (
+    _post_date_holder,
+    lambda e, c: e.get("itemprop") == "datePublished" or ("published" in c and e.tag != "time"),
+    classed("posted-on", "entry-date", "post-date", "td-post-date", "date"),
+)
+_AUTHORS = (
+    (tagged("a", lambda e, c: e.get("rel") == "author"), classed("byline", "author", "vcard")),
+    (classed("wp-block-post-author__name", "wp-block-post-author-name"), None),
+    (tagged("a"), classed("td-post-author-name", "jeg_meta_author", "meta-author")),
+    (classed("meta-text"), classed("post-author")),
+    (classed("author-title", "author-name", "td-post-author-name"), None),
+    (classed("fn"), None),
+    (tagged("a", lambda e, c: e.get("rel") == "author" and "author-link" not in c), None),
+)
+
+
+def _in_other_taxonomy(element: Any) -> bool:
+    """``ancestor::*[contains(@class, 'taxonomy-') and not(has_class('taxonomy-post_tag'))]``."""
+    for ancestor in element.iterancestors():
+        raw = ancestor.get("class")
+        if raw and "taxonomy-" in raw and "taxonomy-post_tag" not in tokens(raw):
+            return True
+    return False
+
+
+_CATEGORY_LINKS = (
+    (tagged("a"), classed("taxonomy-category")),
+    (tagged("a", lambda e, c: "category" in _rel_tokens(e)), None),
+    (tagged("a"), classed("cat-links", "entry-categories", "post-categories", "td-category")),
+)
+_TAG_LINKS = (
+    (tagged("a"), classed("taxonomy-post_tag")),
+    (
+        tagged(
+            "a",
+            lambda e, c: "tag" in (rel := _rel_tokens(e)) and "category" not in rel and not _in_other_taxonomy(e),
+        ),
+        None,
+    ),
+    (tagged("a"), classed("tags-links", "post-tags", "entry-tags", "td-tags")),
+)
+
+
+def body(post: Selector) -> Any | None:
+    """The first element :data:`BODY` finds, in its order."""
+    for test, holder in _BODIES:
+        found = select(post, test, holder)
+        if found:
+            return found[0]
+    return None
+
+
+def title(post: Selector) -> str | None:
+    """The first non-empty text of :data:`TITLE` on the post itself."""
+    last = len(_TITLES) - 1
+    for index, (test, holder) in enumerate(_TITLES):
+        for node in select(post, test, holder):
+            if not_the_post(node) and not (index == last and node.tag == "h1"):
+                continue
+            text = clean_text(" ".join(texts(node)))
+            if text:
+                return text
+    return None
+
+
+def _first_time(post: Selector, selectors: tuple) -> datetime | None:
+    for test, holder, read in selectors:
+        for element in select(post, test, holder):
+            if not_the_post(element):
+                continue
+            for value in read(element):
+                moment = parse_iso(value.strip())
+                if moment is not None:
+                    return moment
+    return None
+
+
+def published_time(post: Selector) -> datetime | None:
+    """``first_time(post, PUBLISHED)``."""
+    return _first_time(post, _PUBLISHED)
+
+
+def modified_time(post: Selector) -> datetime | None:
+    """``first_time(post, MODIFIED)``."""
+    return _first_time(post, _MODIFIED)
+
+
+def post_block_dates(post: Selector) -> list[datetime]:
+    """:func:`block_dates`: the times in the post's own post-date blocks, in document order."""
+    moments: list[datetime] = []
+    for element in select(post, tagged("time"), lambda h, c: "wp-block-post-date" in c and not not_the_post(h)):
+        for value in _datetime(element):
+            moment = parse_iso(value.strip())
+            if moment is not None:
+                moments.append(moment)
+    return moments
+
+
+def post_visible_date(post: Selector) -> datetime | None:
+    """:func:`visible_date`."""
+    for test in _VISIBLE_DATES:
+        for node in select(post, test):
+            if not_the_post(node):
+                continue
+            text = clean_text(" ".join(texts(node, skip_screen_reader=True)))
+            if text and len(text) < 120:
+                moment = parse_vn_date(text, fallback=False)
+                if moment is not None:
+                    return moment
+    return None
+
+
+def author_texts(post: Selector) -> Iterator[str]:
+    """The texts of :data:`AUTHOR`'s elements on the post itself (screen-reader text left out), in order."""
+    for test, holder in _AUTHORS:
+        for node in select(post, test, holder):
+            if not not_the_post(node):
+                yield clean_text(" ".join(texts(node, skip_screen_reader=True)))
+
+
+def _terms(post: Selector, selectors: tuple) -> list[str]:
+    for test, holder in selectors:
+        names = []
+        for link in select(post, test, holder):
+            if not_the_post(link):
+                continue
+            text = clean_text(" ".join(texts(link, skip_screen_reader=True)))
+            if text:
+                names.append(text)
+        if names:
+            return names
+    return []
+
+
+def category_names(post: Selector) -> list[str]:
+    """``terms(post, CATEGORY_LINKS)``."""
+    return _terms(post, _CATEGORY_LINKS)
+
+
+def tag_names(post: Selector) -> list[str]:
+    """``terms(post, TAG_LINKS)``."""
+    return _terms(post, _TAG_LINKS)
+
+
+def file_blocks(body_element: Any) -> list[Any]:
+    """``.//*[has_class('wp-block-file')]`` under the body."""
+    return select(body_element, classed("wp-block-file"))
+
+
+def file_links(body_element: Any) -> list[str]:
+    """``FILE_BLOCKS//a/@href`` under the body."""
+    links = select(body_element, tagged("a"), classed("wp-block-file"))
+    return [href for a in links if (href := a.get("href")) is not None]
+
+
+def post_container(page: Selector) -> Selector:
+    """The first container :data:`POST` finds (``//article`` with post_class() from the tag index), else the page."""
+    wanted = frozenset(["type-post", "hentry"])
+    articles = elements(page, "article")
+    for article in articles:  # //article[has_class('type-post') or has_class('hentry')]
+        if tokens(article.get("class")) & wanted:
+            return type(page)(root=article, type=page.type)
+    # one pass for //*[has_class('type-post') and not(self::body) and not(ancestor::*[has_class(
+    # 'wp-block-post-template')])] and //*[@id='main'] | //main; //main//article from the tag index
+    post_classed = main = None
+    for element in page.root.iter():  # (a comment's tag is no string, its attributes are None)
+        if main is None and (element.tag == "main" or element.get("id") == "main"):
+            main = element
+        raw = element.get("class")
+        if (
+            raw
+            and "type-post" in raw
+            and "type-post" in tokens(raw)
+            and element.tag != "body"
+            and not any("wp-block-post-template" in classes_of(a) for a in element.iterancestors())
+        ):
+            post_classed = element
+            break
+    if post_classed is None:
+        post_classed = next(
+            (a for a in articles if any(ancestor.tag == "main" for ancestor in a.iterancestors())), main
+        )
+    return page if post_classed is None else type(page)(root=post_classed, type=page.type)
