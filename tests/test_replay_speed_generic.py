@@ -121,3 +121,27 @@ def test_main_candidates_precompiled_equal_parsel():
             assert [tree.getpath(e) for e in compiled(page.root)] == [
                 former_tree.getpath(s.root) for s in former.xpath(xpath)
             ]
+
+
+META_NAMES = [
+    "og:title",
+    "description",
+    "og:description",
+    "author",
+    "article:author",
+    "article:section",
+    "article:tag",
+    "article:published_time",
+    "datePublished",
+    "date",
+    "article:modified_time",
+    "keywords",
+]
+
+
+@pytest.mark.parametrize(("name", "html"), _cases(), ids=[name for name, _ in _cases()])
+def test_cached_metas_equal_a_pass_per_call(name, html):
+    page, plain = parse_page(html), Selector(text=html)  # a Page caches; a plain Selector reads the metas each time
+    for start in range(len(META_NAMES)):
+        for group in (META_NAMES[start : start + 3], META_NAMES[start : start + 1]):
+            assert generic.meta_content(page, *group) == generic.meta_content(plain, *group)

@@ -280,10 +280,17 @@ def meta_content(page: Selector, *names: str) -> list[str]:
     if cache is None:
         return _meta_values(page, names)
     values = cache.setdefault("metas", {})
-    missing = tuple(name for name in dict.fromkeys(names) if name not in values)
+    missing = [name for name in names if name not in values]
     if missing:
-        found = _meta_values(page, missing, grouped=True)
-        values.update(zip(missing, found, strict=True))
+        raw = cache.get("meta_raw")
+        if raw is None:  # every meta's content by its name, in document order, read in one pass
+            raw = cache["meta_raw"] = {}
+            for meta in elements(page, "meta"):
+                key = meta.get("property") or meta.get("name")
+                if key is not None:
+                    raw.setdefault(key, []).append(meta.get("content"))
+        for name in missing:
+            values[name] = [text for text in map(clean_text, raw.get(name, ())) if text and not _UNRENDERED.match(text)]
     return [value for name in names for value in values[name]]
 
 
