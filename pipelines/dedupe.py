@@ -76,8 +76,11 @@ def minhash_values(shingle_set: set[str] | frozenset[str]):
     if not shingle_set:
         return values
     sha1 = hashlib.sha1
-    digests = b"".join([sha1(s.encode("utf-8")).digest()[:4] for s in shingle_set])
-    hashes = np.frombuffer(digests, dtype="<u4").astype(np.uint32)
+    encoded = "\n".join(shingle_set).encode("utf-8").split(b"\n")  # one encode for the whole set
+    if len(encoded) != len(shingle_set):  # a shingle holding a newline (not one of ours): one by one
+        encoded = [s.encode("utf-8") for s in shingle_set]
+    # each SHA-1's first 4 bytes, little-endian: every fifth uint32 of the 20-byte digests laid end to end
+    hashes = np.frombuffer(b"".join([sha1(s).digest() for s in encoded]), dtype="<u4")[::5].astype(np.uint32)
     for start in range(0, len(hashes), _CHUNK):
         hv = hashes[start : start + _CHUNK].reshape(-1, 1)
         hv = hv ^ (hv >> np.uint32(16))  # MurmurHash3's finalizer, as datasketch pre-mixes every input
