@@ -121,7 +121,7 @@ class NukeViet(Family):
         for link in elements(page, "link"):  # //link[@rel='alternate'][contains(@type, 'rss')]/@href
             href = link.get("href")
             if href is not None and link.get("rel") == "alternate" and "rss" in (link.get("type") or ""):
-                self.site.note_rss(urljoin(url, href.strip()), module)
+                self.site.note_rss(_join(url, href.strip()), module)
 
     def learn_sitemap(self, sitemap_url: str, entries: list[Any]) -> None:
         module = self.site.note_sitemap_index_entry(sitemap_url)
@@ -249,10 +249,11 @@ class NukeViet(Family):
         if not aliases:
             return names
         read: dict[str, tuple[str, str] | None] = {}  # menus repeat links: each href parsed once
+        (only,) = aliases if len(aliases) == 1 else (None,)
         for anchor in elements(page, "a"):
             raw = anchor.get("href") or ""
-            if not any(alias in raw for alias in aliases):  # cheap filter before URL parsing
-                continue
+            if not (only in raw if only is not None else any(alias in raw for alias in aliases)):
+                continue  # cheap filter before URL parsing
             if raw not in read:
                 read[raw] = self.site.listing_alias(_join(url, raw))
             found = read[raw]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Any
 
 from lxml import etree
 from parsel import Selector
@@ -64,13 +65,34 @@ DOWNLOADS = (
 )
 _DOWNLOAD_CLASS = etree.XPath("//@class[contains(., 'news-download-file')]")
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
+# The page's itemtypes and its files-block classes in one selection: libxml2 walks the tree once for the
+# union where it walks it twice for the two selections made one after the other.
+_SCOPES_AND_DOWNLOADS = etree.XPath("//@itemtype | //@class[contains(., 'news-download-file')]")
+
+
+def _page_attributes(page: Selector) -> tuple[list[Any], list[Any]] | None:
+    """The page's ``//@itemtype`` and ``//@class[contains(., 'news-download-file')]``, in document order,
+    from one selection cached on the page (``None`` for a page without a cache)."""
+    cache = page_cache(page)
+    if cache is None:
+        return None
+    found = cache.get("nv_attributes")
+    if found is None:
+        values = _SCOPES_AND_DOWNLOADS(page.root)
+        found = (
+            [value for value in values if value.attrname == "itemtype"],
+            [value for value in values if value.attrname == "class"],
+        )
+        cache["nv_attributes"] = found
+    return found
 
 
 def download_hrefs(page: Selector) -> list[str]:
     """What :data:`DOWNLOADS` selects, in document order: the links inside the files block, and the
     ``download`` links of ``?download=1``."""
     inside: set[etree._Element] = set()
-    for value in _DOWNLOAD_CLASS(page.root):
+    attributes = _page_attributes(page)
+    for value in _DOWNLOAD_CLASS(page.root) if attributes is None else attributes[1]:
         if "news-download-file" in _XML_SPACE.split(value):  # the class token, as normalize-space splits
             inside.update(value.getparent().iterdescendants("a"))
     hrefs = []
@@ -118,12 +140,12 @@ def is_hidden(element: etree._Element, stop: etree._Element | None = None) -> bo
 def first_visible_text(scope: Selector, xpaths: tuple[str, ...]) -> tuple[str | None, etree._Element | None]:
     """The text of the first element the xpaths find that is visible and not empty."""
     for xpath in xpaths:
-        for node in scope.xpath(xpath):
-            if is_hidden(node.root, scope.root):
+        for node in scoped(scope, xpath):
+            if is_hidden(node, scope.root):
                 continue
-            text = clean_text(element_text(node.root))
+            text = clean_text(element_text(node))
             if text:
-                return text, node.root
+                return text, node
     return None, None
 
 
@@ -136,7 +158,9 @@ def article_scopes(page: Selector) -> list[etree._Element]:
     cache = page_cache(page)
     if cache is not None and "nv_scopes" in cache:
         return cache["nv_scopes"]
-    found = [value.getparent() for value in _ITEMTYPES(page.root) if any(kind in value for kind in _ARTICLE_TYPES)]
+    attributes = _page_attributes(page)
+    values = _ITEMTYPES(page.root) if attributes is None else attributes[0]
+    found = [value.getparent() for value in values if any(kind in value for kind in _ARTICLE_TYPES)]
     if cache is not None:
         cache["nv_scopes"] = found
     return found
@@ -157,9 +181,9 @@ def body_element(page: Selector, scope: Selector) -> etree._Element | None:
     """The body container: the first of the theme's containers holding text (in the article scope first)."""
     for where in (scope, page):
         for xpath in BODIES:
-            for node in where.xpath(xpath):
-                if element_text(node.root) or node.root.xpath(".//img"):
-                    return node.root
+            for node in scoped(where, xpath):
+                if element_text(node) or node.xpath(".//img"):
+                    return node
     return None
 
 
@@ -190,14 +214,11 @@ def read_dates(
     if dates.published is None:
         dates.published = visible_date(scope, body, headline)
     if dates.published is None:
-        for raw in scope.xpath(f"{SCHEMA_PUBLISHED}//text() | {SCHEMA_PUBLISHED}/@content").getall():
+        for raw in itemprop_values(scope, "datePublished"):
             dates.published = parse_vn_date(raw, fallback=False)
             if dates.published:
                 break
-    for raw in (
-        meta_content(page, "article:modified_time")
-        + scope.xpath(f"{SCHEMA_MODIFIED}//text() | {SCHEMA_MODIFIED}/@content").getall()
-    ):
+    for raw in meta_content(page, "article:modified_time") + itemprop_values(scope, "dateModified"):
         dates.updated = parse_php_t_format(raw) or parse_vn_date(raw, fallback=False)
         if dates.updated is not None:
             break
@@ -248,12 +269,12 @@ def breadcrumb_category(page: Selector) -> list[str]:
 def byline(scope: Selector, body: etree._Element | None) -> dict:
     """ "Tác giả: X" and "Nguồn tin: Y" lines: a bold label, then a value (maybe a link)."""
     found: dict = {"_holders": []}
-    for label in scope.xpath(LABELS):
-        match = BYLINE_LABEL.match(clean_text(" ".join(label.xpath(".//text()").getall())))
-        holder = label.root.getparent()
+    for label in scoped(scope, LABELS):
+        match = BYLINE_LABEL.match(clean_text(" ".join(texts(label))))
+        holder = label.getparent()
         if not match or holder is None or is_hidden(holder, scope.root):
             continue
-        label_text = clean_text("".join(label.root.itertext()))
+        label_text = clean_text("".join(label.itertext()))
         value = clean_text(" ".join(t for t in holder.itertext() if t).replace(label_text, "", 1))
         value = re.sub(r"^\s*[:：]\s*", "", value)
         if not value or len(value) > 300:
@@ -292,3 +313,142 @@ def title_from_head(page: Selector) -> str | None:
         if title:
             return title
     return None
+
+
+# -- the article scope's selectors without XPath -------------------------------------------------------
+# The scope (the schema.org NewsArticle element) holds a few dozen elements; libxml2 spends more on each
+# query's set-up and ``has_class`` string building than Python spends on one pass over them. So the scoped
+# selectors above (BODIES, HEADLINES, LEADS, LABELS, SCHEMA_MODIFIED / SCHEMA_PUBLISHED) are answered from the
+# scope's elements with their class tokens (one pass, cached on the scope), by plain tests of the same
+# predicates. Over the whole page (no scope found) the XPaths still run.
+_TOKENS: dict[str, frozenset[str]] = {}
+
+
+def class_tokens(value: str | None) -> frozenset[str]:
+    """The class tokens ``contains(concat(' ', normalize-space(@class), ' '), ' x ')`` sees."""
+    if not value:
+        return frozenset()
+    found = _TOKENS.get(value)
+    if found is None:
+        found = frozenset(token for token in _XML_SPACE.split(value) if token)
+        if len(_TOKENS) < 50000:
+            _TOKENS[value] = found
+    return found
+
+
+def scope_elements(scope: Selector) -> list[tuple[etree._Element, frozenset[str]]]:
+    """``scope``'s descendant elements (``.//*``) in document order, each with its class tokens."""
+    cache = page_cache(scope)
+    found = cache.get("nv_descendants") if cache is not None else None
+    if found is None:
+        found = [(e, class_tokens(e.get("class"))) for e in scope.root.iterdescendants() if isinstance(e.tag, str)]
+        if cache is not None:
+            cache["nv_descendants"] = found
+    return found
+
+
+def _children_of_id(scope: Selector, value: str, tags: tuple[str, ...]) -> list[etree._Element]:
+    """``.//*[@id=value]/t1 | .//*[@id=value]/t2``, in document order."""
+    holders = {e for e, _ in scope_elements(scope) if e.get("id") == value}
+    return [e for e, _ in scope_elements(scope) if e.tag in tags and e.getparent() in holders]
+
+
+def _inside_id(scope: Selector, value: str, test: Any) -> list[etree._Element]:
+    """``.//*[@id=value]//*[test]``, in document order."""
+    stop = scope.root
+    found = []
+    for element, classes in scope_elements(scope):
+        if not test(element, classes):
+            continue
+        for ancestor in element.iterancestors():
+            if ancestor is stop:
+                break
+            if ancestor.get("id") == value:
+                found.append(element)
+                break
+    return found
+
+
+def _itemprop(value: str) -> Any:
+    return lambda e, classes: e.get("itemprop") == value
+
+
+def _where(scope: Selector, test: Any) -> list[etree._Element]:
+    return [e for e, classes in scope_elements(scope) if test(e, classes)]
+
+
+def scoped(scope: Selector, xpath: str) -> list[etree._Element]:
+    """What ``scope.xpath(xpath)`` finds, for the scoped selectors of this module (elements, in order)."""
+    if xpath not in _SCOPED or scope.root.getparent() is None:  # the whole page: one C walk per query
+        return [node.root for node in scope.xpath(xpath)]
+    return _SCOPED[xpath](scope)
+
+
+_SCOPED: dict[str, Any] = {
+    BODIES[0]: lambda s: _where(s, lambda e, c: e.get("id") == "news-bodyhtml"),
+    BODIES[1]: lambda s: _where(s, _itemprop("articleBody")),
+    BODIES[2]: lambda s: _where(s, lambda e, c: "bodytext" in c),
+    HEADLINES[0]: lambda s: _where(s, _itemprop("headline")),
+    HEADLINES[1]: lambda s: _where(s, lambda e, c: e.tag == "h1" and "title" in c),
+    HEADLINES[2]: lambda s: _where(s, lambda e, c: e.tag == "h1"),
+    HEADLINES[3]: lambda s: _where(s, lambda e, c: e.tag == "h2" and "title" in (e.get("class") or "")),
+    LEADS[0]: lambda s: _where(s, lambda e, c: "hometext" in c),
+    LEADS[1]: lambda s: _inside_id(s, "hometext", _itemprop("description")),
+    LEADS[2]: lambda s: _inside_id(s, "hometext", lambda e, c: "h2" in c),
+    LEADS[3]: lambda s: _children_of_id(s, "hometext", ("h2", "p")),
+    LEADS[4]: lambda s: _where(s, _itemprop("description")),
+    LABELS: lambda s: _where(
+        s,
+        lambda e, c: e.tag in ("strong", "b") or (e.tag in ("span", "em") and "label" in (e.get("class") or "")),
+    ),
+}
+
+
+def texts(node: etree._Element) -> list[str]:
+    """``node.xpath('.//text()')``: the text nodes under ``node``, in document order."""
+    out: list[str] = []
+    stack: list[tuple[etree._Element, bool]] = [(node, True)]
+    while stack:
+        element, entering = stack.pop()
+        if not entering:
+            if element.tail and element is not node:
+                out.append(element.tail)
+            continue
+        if isinstance(element.tag, str) and element.text:
+            out.append(element.text)
+        stack.append((element, False))
+        stack.extend((child, True) for child in reversed(element))
+    return out
+
+
+def itemprop_values(scope: Selector, name: str) -> list[str]:
+    """``scope.xpath(".//*[@itemprop=name]//text() | .//*[@itemprop=name]/@content").getall()``: each such
+    element's ``content``, then the text under it, in document order (each text once)."""
+    if scope.root.getparent() is None:  # the whole page: the XPath's one C walk
+        return scope.xpath(f".//*[@itemprop='{name}']//text() | .//*[@itemprop='{name}']/@content").getall()
+    holders = [e for e, _ in scope_elements(scope) if e.get("itemprop") == name]
+    if not holders:
+        return []
+    if len(holders) == 1:  # (else one may hold another: the walk below gives each text once)
+        content = holders[0].get("content")
+        return ([] if content is None else [content]) + texts(holders[0])
+    out: list[str] = []
+    stack: list[tuple[etree._Element, bool, bool]] = [(child, True, False) for child in reversed(scope.root)]
+    while stack:
+        element, entering, inside = stack.pop()
+        if not entering:
+            if inside and element.tail:  # the tail is the parent's text: inside when the parent is
+                out.append(element.tail)
+            continue
+        within = inside
+        if isinstance(element.tag, str):
+            if element.get("itemprop") == name:
+                within = True
+                content = element.get("content")
+                if content is not None:
+                    out.append(content)
+            if within and element.text:
+                out.append(element.text)
+        stack.append((element, False, inside))
+        stack.extend((child, True, within) for child in reversed(element))
+    return out
