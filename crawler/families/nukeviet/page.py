@@ -347,19 +347,57 @@ def scope_elements(scope: Selector) -> list[tuple[etree._Element, frozenset[str]
     return found
 
 
+def _scope_index(scope: Selector) -> dict[tuple[str, str], list[etree._Element]]:
+    """The scope's descendants by ``("id", v)``, ``("itemprop", v)``, ``("tag", t)`` and ``("class", token)``,
+    each list in document order, and ``("order", "")``: every descendant in document order (one pass)."""
+    cache = page_cache(scope)
+    index = cache.get("nv_index") if cache is not None else None
+    if index is None:
+        index = {}
+        every = []
+        for element, classes in scope_elements(scope):
+            every.append(element)
+            index.setdefault(("tag", element.tag), []).append(element)
+            for kind in ("id", "itemprop"):
+                value = element.get(kind)
+                if value is not None:
+                    index.setdefault((kind, value), []).append(element)
+            for token in classes:
+                index.setdefault(("class", token), []).append(element)
+        index[("order", "")] = every
+        if cache is not None:
+            cache["nv_index"] = index
+    return index
+
+
+def _pick(scope: Selector, kind: str, value: str) -> list[etree._Element]:
+    return _scope_index(scope).get((kind, value), [])
+
+
+def _in_order(scope: Selector, *groups: list[etree._Element]) -> list[etree._Element]:
+    """The union of groups of the scope's elements, in document order."""
+    groups = tuple(group for group in groups if group)
+    if len(groups) <= 1:
+        return list(groups[0]) if groups else []
+    members = {e for group in groups for e in group}
+    return [e for e in _scope_index(scope)[("order", "")] if e in members]
+
+
 def _children_of_id(scope: Selector, value: str, tags: tuple[str, ...]) -> list[etree._Element]:
     """``.//*[@id=value]/t1 | .//*[@id=value]/t2``, in document order."""
-    holders = {e for e, _ in scope_elements(scope) if e.get("id") == value}
-    return [e for e, _ in scope_elements(scope) if e.tag in tags and e.getparent() in holders]
+    holders = set(_pick(scope, "id", value))
+    if not holders:
+        return []
+    return _in_order(scope, *([e for e in _pick(scope, "tag", tag) if e.getparent() in holders] for tag in tags))
 
 
-def _inside_id(scope: Selector, value: str, test: Any) -> list[etree._Element]:
-    """``.//*[@id=value]//*[test]``, in document order."""
+def _inside_id(scope: Selector, value: str, candidates: list[etree._Element]) -> list[etree._Element]:
+    """``.//*[@id=value]//candidate``, in document order."""
+    if not candidates or not _pick(scope, "id", value):
+        return []
     stop = scope.root
     found = []
-    for element, classes in scope_elements(scope):
-        if not test(element, classes):
-            continue
+    for element in candidates:
         for ancestor in element.iterancestors():
             if ancestor is stop:
                 break
@@ -369,14 +407,6 @@ def _inside_id(scope: Selector, value: str, test: Any) -> list[etree._Element]:
     return found
 
 
-def _itemprop(value: str) -> Any:
-    return lambda e, classes: e.get("itemprop") == value
-
-
-def _where(scope: Selector, test: Any) -> list[etree._Element]:
-    return [e for e, classes in scope_elements(scope) if test(e, classes)]
-
-
 def scoped(scope: Selector, xpath: str) -> list[etree._Element]:
     """What ``scope.xpath(xpath)`` finds, for the scoped selectors of this module (elements, in order)."""
     if xpath not in _SCOPED or scope.root.getparent() is None:  # the whole page: one C walk per query
@@ -384,22 +414,25 @@ def scoped(scope: Selector, xpath: str) -> list[etree._Element]:
     return _SCOPED[xpath](scope)
 
 
+def _labelled(scope: Selector, tag: str) -> list[etree._Element]:
+    return [e for e in _pick(scope, "tag", tag) if "label" in (e.get("class") or "")]
+
+
 _SCOPED: dict[str, Any] = {
-    BODIES[0]: lambda s: _where(s, lambda e, c: e.get("id") == "news-bodyhtml"),
-    BODIES[1]: lambda s: _where(s, _itemprop("articleBody")),
-    BODIES[2]: lambda s: _where(s, lambda e, c: "bodytext" in c),
-    HEADLINES[0]: lambda s: _where(s, _itemprop("headline")),
-    HEADLINES[1]: lambda s: _where(s, lambda e, c: e.tag == "h1" and "title" in c),
-    HEADLINES[2]: lambda s: _where(s, lambda e, c: e.tag == "h1"),
-    HEADLINES[3]: lambda s: _where(s, lambda e, c: e.tag == "h2" and "title" in (e.get("class") or "")),
-    LEADS[0]: lambda s: _where(s, lambda e, c: "hometext" in c),
-    LEADS[1]: lambda s: _inside_id(s, "hometext", _itemprop("description")),
-    LEADS[2]: lambda s: _inside_id(s, "hometext", lambda e, c: "h2" in c),
+    BODIES[0]: lambda s: _pick(s, "id", "news-bodyhtml"),
+    BODIES[1]: lambda s: _pick(s, "itemprop", "articleBody"),
+    BODIES[2]: lambda s: _pick(s, "class", "bodytext"),
+    HEADLINES[0]: lambda s: _pick(s, "itemprop", "headline"),
+    HEADLINES[1]: lambda s: [e for e in _pick(s, "tag", "h1") if "title" in class_tokens(e.get("class"))],
+    HEADLINES[2]: lambda s: _pick(s, "tag", "h1"),
+    HEADLINES[3]: lambda s: [e for e in _pick(s, "tag", "h2") if "title" in (e.get("class") or "")],
+    LEADS[0]: lambda s: _pick(s, "class", "hometext"),
+    LEADS[1]: lambda s: _inside_id(s, "hometext", _pick(s, "itemprop", "description")),
+    LEADS[2]: lambda s: _inside_id(s, "hometext", _pick(s, "class", "h2")),
     LEADS[3]: lambda s: _children_of_id(s, "hometext", ("h2", "p")),
-    LEADS[4]: lambda s: _where(s, _itemprop("description")),
-    LABELS: lambda s: _where(
-        s,
-        lambda e, c: e.tag in ("strong", "b") or (e.tag in ("span", "em") and "label" in (e.get("class") or "")),
+    LEADS[4]: lambda s: _pick(s, "itemprop", "description"),
+    LABELS: lambda s: _in_order(
+        s, _pick(s, "tag", "strong"), _pick(s, "tag", "b"), _labelled(s, "span"), _labelled(s, "em")
     ),
 }
 
@@ -426,7 +459,7 @@ def itemprop_values(scope: Selector, name: str) -> list[str]:
     element's ``content``, then the text under it, in document order (each text once)."""
     if scope.root.getparent() is None:  # the whole page: the XPath's one C walk
         return scope.xpath(f".//*[@itemprop='{name}']//text() | .//*[@itemprop='{name}']/@content").getall()
-    holders = [e for e, _ in scope_elements(scope) if e.get("itemprop") == name]
+    holders = _pick(scope, "itemprop", name)
     if not holders:
         return []
     if len(holders) == 1:  # (else one may hold another: the walk below gives each text once)

@@ -291,15 +291,44 @@ def not_the_post(element: Any) -> bool:
     return False
 
 
-def _descendants(post: Selector | Any) -> list[tuple[Any, frozenset[str]]]:
-    """``post``'s descendant elements (``.//*``) in document order, each with its class tokens."""
+class _Index:
+    """A subtree's descendant elements (``.//*``) in document order, each with its class tokens, and the
+    same entries by tag and by class token (one pass, cached on the post)."""
+
+    __slots__ = ("every", "by_tag", "by_class")
+
+    def __init__(self, root: Any) -> None:
+        self.every: list[tuple[int, Any, frozenset[str]]] = []
+        self.by_tag: dict[str, list[tuple[int, Any, frozenset[str]]]] = {}
+        self.by_class: dict[str, list[tuple[int, Any, frozenset[str]]]] = {}
+        for position, element in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str)):
+            entry = (position, element, tokens(element.get("class")))
+            self.every.append(entry)
+            self.by_tag.setdefault(element.tag, []).append(entry)
+            for token in entry[2]:
+                self.by_class.setdefault(token, []).append(entry)
+
+    def pool(self, test: Any) -> list[tuple[int, Any, frozenset[str]]]:
+        """The entries ``test`` can hold for: those of its tag, or of its classes, else every one."""
+        tag = getattr(test, "tag", None)
+        if tag is not None:
+            return self.by_tag.get(tag, [])
+        names = getattr(test, "classes", None)
+        if names is None:
+            return self.every
+        groups = [group for name in names if (group := self.by_class.get(name))]
+        if len(groups) <= 1:
+            return groups[0] if groups else []
+        return sorted({entry[0]: entry for group in groups for entry in group}.values())
+
+
+def _index(post: Selector | Any) -> _Index:
     cache = getattr(post, "cache", None)
-    found = cache.get("wp_descendants") if isinstance(cache, dict) else None
+    found = cache.get("wp_index") if isinstance(cache, dict) else None
     if found is None:
-        root = post.root if isinstance(post, Selector) else post
-        found = [(e, tokens(e.get("class"))) for e in root.iterdescendants() if isinstance(e.tag, str)]
+        found = _Index(post.root if isinstance(post, Selector) else post)
         if isinstance(cache, dict):
-            cache["wp_descendants"] = found
+            cache["wp_index"] = found
     return found
 
 
@@ -322,23 +351,33 @@ def select(
     stop = post.root if isinstance(post, Selector) else post
     return [
         e
-        for e, classes in _descendants(post)
+        for _, e, classes in _index(post).pool(test)
         if test(e, classes) and (holder is None or _holder_above(e, stop, holder))
     ]
 
 
-def classed(*names: str) -> Callable[[Any, frozenset[str]], bool]:
+class classed:  # noqa: N801 - a test, named like the other tests
     """The test ``has_class(a) or has_class(b) ...``."""
-    wanted = frozenset(names)
-    return lambda e, classes: bool(classes & wanted)
+
+    __slots__ = ("classes",)
+
+    def __init__(self, *names: str) -> None:
+        self.classes = frozenset(names)
+
+    def __call__(self, e: Any, classes: frozenset[str]) -> bool:
+        return bool(classes & self.classes)
 
 
-def tagged(tag: str, test: Callable[[Any, frozenset[str]], bool] | None = None) -> Callable[..., bool]:
-    return lambda e, classes: e.tag == tag and (test is None or test(e, classes))
+class tagged:  # noqa: N801 - a test, named like the other tests
+    """The test ``self::tag[test]``."""
 
+    __slots__ = ("tag", "test")
 
-def _yes(e: Any, classes: frozenset[str]) -> bool:
-    return True
+    def __init__(self, tag: str, test: Callable[[Any, frozenset[str]], bool] | None = None) -> None:
+        self.tag, self.test = tag, test
+
+    def __call__(self, e: Any, classes: frozenset[str]) -> bool:
+        return e.tag == self.tag and (self.test is None or self.test(e, classes))
 
 
 def texts(node: Any, skip_screen_reader: bool = False) -> list[str]:
