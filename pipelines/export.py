@@ -23,73 +23,13 @@ from crawler.errors import UsageError
 from crawler.items import EXPORT_FIELDS
 from crawler.text.vn_dates import VN_TZ, iso
 from pipelines import models as m
+from pipelines.sanitise import sanitise_html
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_ALLOWED_TAGS = {
-    "p",
-    "br",
-    "strong",
-    "b",
-    "em",
-    "i",
-    "u",
-    "s",
-    "sub",
-    "sup",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "a",
-    "img",
-    "figure",
-    "figcaption",
-    "table",
-    "thead",
-    "tbody",
-    "tfoot",
-    "tr",
-    "th",
-    "td",
-    "caption",
-    "div",
-    "span",
-    "hr",
-    "pre",
-    "code",
-}
-_ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan"},
-}
 _EXTRA_FIELDS = ("duplicate_similarity", "removed_at", "version", "change_seq")  # exported beside EXPORT_FIELDS
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def sanitise_html(markup: str | None, base_url: str | None = None) -> str | None:
-    """Allow-list sanitising: no scripts, handlers, styles, iframes, javascript:/data: URLs."""
-    if not markup:
-        return None
-    import nh3
-
-    return nh3.clean(
-        markup,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
 
 
 def record(article: m.Article) -> dict:
