@@ -527,6 +527,55 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    """Full-text search of the stored articles, diacritics ignored (pipelines.search)."""
+    import json
+
+    from crawler.preflight import check_database, parse_day
+    from crawler.text.vn_dates import iso
+    from pipelines.db import make_engine
+    from pipelines.search import SearchQueryError, parse_query, search
+
+    since = parse_day(args.since, "--since")
+    if args.limit < 1:
+        raise UsageError(f"--limit {args.limit}: give 1 or more")
+    try:
+        query = parse_query(args.query)
+    except SearchQueryError as error:
+        raise UsageError(str(error)) from None
+    db_url = _db_url(args.db)
+    check_database(db_url, create=False)
+    bold = not args.json and sys.stdout.isatty()
+    marks = ("\033[1m", "\033[0m") if bold else ("**", "**")
+    hits = search(
+        make_engine(db_url),
+        query,
+        site=args.site,
+        since=since,
+        limit=args.limit,
+        include_removed=args.include_removed,
+        marks=marks,
+    )
+    for position, hit in enumerate(hits, start=1):
+        if args.json:
+            record = {
+                "url": hit.url,
+                "site": hit.site,
+                "published": iso(hit.published),
+                "title": hit.title,
+                "summary": hit.summary,
+                "snippet": hit.snippet,
+                "rank": position,
+                "removed_at": iso(hit.removed_at),
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            published = iso(hit.published)[:10] if hit.published else "-"
+            print(f"{hit.url}\t{hit.site}\t{published}\t{hit.title}\t{hit.snippet}")
+    print(f"govnews search: {len(hits)} article(s)", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     import json
 
@@ -755,11 +804,27 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.add_argument("--json", action="store_true", help="the report as one JSON object")
     reparse.set_defaults(func=cmd_reparse)
 
+    search = sub.add_parser(
+        "search",
+        help="full-text search of stored articles, with or without diacritics",
+        description='Find stored articles: every word must occur (tone marks and đ/d ignored: "dang bo" finds\n'
+        '"Đảng bộ"), "quoted words" as a phrase, word* as a prefix. Best first: title, then lead, then body.\n'
+        "One tab-separated line per hit: url, site, published, title, snippet (matches in **bold**).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    search.add_argument("query", metavar="QUERY", help='words, "a phrase", prefix*')
+    search.add_argument("--site", help="only this portal host")
+    search.add_argument("--since", metavar="DATE", help="only articles published on or after (YYYY-MM-DD)")
+    search.add_argument("--limit", type=int, default=20, help="at most N hits (default 20)")
+    search.add_argument("--include-removed", action="store_true", help="also articles found gone (404/410)")
+    search.add_argument("--json", action="store_true", help="one JSON object per hit")
+    search.set_defaults(func=cmd_search)
+
     for command in (crawl, schedule):
         command.add_argument(
             "--no-keep-pages", action="store_true", help="do not keep article pages for govnews reparse"
         )
-    for command in (crawl, export, db, runs, schedule, deadletter, reparse):
+    for command in (crawl, export, db, runs, schedule, deadletter, reparse, search):
         command.add_argument("--db", help="SQLAlchemy database URL (default: $GOVNEWS_DB or data/govnews.sqlite3)")
     for command in (crawl,):
         command.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")
@@ -772,7 +837,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # --help, --version, or an argparse error already printed
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
-    if argv is None and args.command in ("export", "sites", "extract", "runs"):
+    if argv is None and args.command in ("export", "sites", "extract", "runs", "search"):
         import signal  # `govnews export | head` ends quietly; never for a crawl, whose sockets need EPIPE
 
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)

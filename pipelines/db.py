@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 DEFAULT_DB_NAME = "govnews.sqlite3"
 # The head revision of pipelines/migrations; a test keeps the two equal. Used where the
 # migration scripts are not files on disk (a zipped scrapyd egg).
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a second writer waits this long instead of failing at once
 
 
@@ -151,10 +151,12 @@ def _ensure_schema(engine: Engine) -> None:
     from sqlalchemy import inspect, text
 
     if revision is None and not inspect(engine).get_table_names():
+        from pipelines import search
         from pipelines.models import Base
 
         with engine.begin() as connection:
             Base.metadata.create_all(connection)
+            search.create_index(connection, backfill=False)  # not a model: see pipelines.search
             connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
             connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": SCHEMA_REVISION})
         return

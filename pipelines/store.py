@@ -27,7 +27,7 @@ from crawler.datafiles import writable_data_dir
 from crawler.items import Article as ArticleItem
 from crawler.items import ArticleGone
 from crawler.urls import url_key
-from pipelines import deadletter, dedupe
+from pipelines import deadletter, dedupe, search
 from pipelines import models as m
 from pipelines.db import init_db, make_engine
 
@@ -255,6 +255,7 @@ class ArticleStore:
             # article id -> (its body hash, its body's shingles), computed once; the last write wins
             touched: dict[int, tuple[str, frozenset[str]]] = {}
             pages: dict[int, dict] = {}  # article id -> where its page is kept (the newest fetch)
+            texts: dict[int, tuple] = {}  # article id -> its new searchable text (the last write wins)
             for item in batch:
                 article_id, outcome, digest = self._upsert(connection, sql, known, item, sites[item.site], now, seq)
                 counts[outcome] += 1
@@ -262,16 +263,19 @@ class ArticleStore:
                     pages[article_id] = _page_row(article_id, item, now)
                 if outcome != "unchanged":
                     touched[article_id] = (digest, dedupe.cached_shingles(item.body_text or ""))
+                    texts[article_id] = (article_id, item.title or "", item.summary, item.body_text or "")
             for article_id, (digest, shingles) in touched.items():
                 if self._link_duplicates(connection, sql, article_id, digest, shingles, seq):
                     counts["duplicate"] += 1
             if pages:
                 connection.execute(sql.page_upsert, list(pages.values()))
+            search.index_articles(connection, texts.values())  # in the same transaction as the rows
         for name, value in counts.items():  # only once the transaction is committed
             self.counts[name] += value
 
     def mark_gone(self, gone: Iterable[ArticleGone]) -> int:
-        """Mark stored articles whose URL answers 404/410 as removed (kept, never deleted)."""
+        """Mark stored articles whose URL answers 404/410 as removed (kept, never deleted). They stay
+        in the search index, as in the table: searches leave them out unless asked (pipelines.search)."""
         gone = list(gone)
         if not gone:
             return 0
@@ -302,6 +306,7 @@ class ArticleStore:
             sql = _statements(connection)
             seq = self._next_seq(connection)
             relink: list[tuple[int, str, frozenset[str]]] = []
+            texts: dict[int, tuple] = {}
             for existing, item in revisions:
                 article_id = existing["id"]
                 digest, body_digest = _digests(item)
@@ -331,11 +336,13 @@ class ArticleStore:
                     },
                 )
                 self._children(connection, sql, article_id, item, fresh=False)
+                texts[article_id] = (article_id, values["title"], values["summary"], values["body_text"])
                 if existing["body_hash"] != values["body_hash"]:
                     connection.execute(sql.bands_delete, {"b_id": article_id})
                     relink.append((article_id, values["body_hash"], dedupe.cached_shingles(item.body_text or "")))
             for article_id, digest, shingles in relink:
                 self._link_duplicates(connection, sql, article_id, digest, shingles, seq)
+            search.index_articles(connection, texts.values())
         self.counts["updated"] += len(revisions)
         return len(revisions)
 
