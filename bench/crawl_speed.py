@@ -7,7 +7,9 @@
 ``replay``: replays each corpus WARC (and a WARC recorded from the synthetic portal,
 ``--synthetic N`` articles) into a fresh SQLite file; prints pages/s and articles/s
 (inside the crawl, from Scrapy's elapsed time, and wall clock with start-up), peak
-RSS, and with ``--profile`` the top costs of a cProfile of the largest replay.
+RSS, and with ``--profile`` the top costs of a cProfile of the largest replay. Under each
+replay, Scrapy's floor for the same WARC (``bench/scrapy_floor.py``: the replay handler and a
+no-op spider) and the share of the replay's time that is govnews's own work.
 ``--json``: one JSON object per replay instead of the table (name, pages, articles,
 pages_per_s, articles_per_s, peak_rss_mb, crawl_s, wall_s). ``--synthetic-warc FILE``:
 record the synthetic portal into FILE once and replay that file on later runs (the
@@ -157,12 +159,40 @@ def replay(args: argparse.Namespace) -> None:
                 f"{name:34} {pages:6d} {articles:8d} {elapsed:7.2f} {pages / elapsed:8.1f} {articles / elapsed:10.1f} "
                 f"{wall:6.2f} {pages / wall:12.1f} {peak:11.1f}"
             )
+        floor = _scrapy_floor(warc)
+        if args.json:
+            print(
+                json.dumps({**floor, "name": f"{name}: scrapy floor", "govnews_share": _share(floor, pages, elapsed)})
+            )
+        else:
+            print(
+                f"{'  scrapy floor (no-op spider)':34} {floor['pages']:6d} {'':8} {floor['crawl_s']:7.2f}"
+                f" {floor['pages_per_s']:8.1f}   govnews's own work: {_share(floor, pages, elapsed):.0%} of the replay"
+            )
         if profile is not None:
             out = sys.stderr if args.json else sys.stdout
             print(f"\nTop costs of the {name} replay (cProfile, whole process; profile in {profile}):", file=out)
             table = pstats.Stats(str(profile), stream=out)
             table.sort_stats("tottime").print_stats(15)
             table.sort_stats("cumulative").print_stats(30)
+
+
+def _scrapy_floor(warc: Path) -> dict:
+    """The same WARC through Scrapy and the replay handler with a no-op spider (bench/scrapy_floor.py)."""
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "scrapy_floor.py"), str(warc), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _share(floor: dict, pages: int, elapsed: float) -> float:
+    """Share of the replay's time per page that is govnews's own (not Scrapy's floor)."""
+    per_page, floor_per_page = elapsed / max(pages, 1), floor["crawl_s"] / max(floor["pages"], 1)
+    return max(0.0, 1 - floor_per_page / per_page) if per_page else 0.0
 
 
 def scale(args: argparse.Namespace) -> None:

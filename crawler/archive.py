@@ -160,6 +160,10 @@ class WarcArchive:
     def __len__(self) -> int:
         return len(self._index)
 
+    def urls(self) -> list[str]:
+        """Every recorded response URI, as recorded (benchmarks replay them all)."""
+        return list(self._keys)
+
     def __contains__(self, url: str) -> bool:
         return self._find(url) is not None
 

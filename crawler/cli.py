@@ -415,7 +415,7 @@ def _page_url(document: Any) -> str | None:
 def _article_record(article) -> dict:
     from crawler.items import EXPORT_FIELDS
     from crawler.text.vn_dates import iso
-    from pipelines.export import sanitise_html
+    from pipelines.sanitise import sanitise_html
 
     record = {name: getattr(article, name, None) for name in EXPORT_FIELDS}
     record["published"], record["updated"] = iso(article.published), iso(article.updated)
