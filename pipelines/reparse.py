@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from crawler.items import EXPORT_FIELDS
 from crawler.items import Article as ArticleItem
 from pipelines import models as m
 
@@ -31,19 +32,7 @@ logger = logging.getLogger(__name__)
 
 # What a reparse compares (and rewrites): every parsed field of the item.
 FIELDS = (
-    "title",
-    "published",
-    "updated",
-    "summary",
-    "body_text",
-    "body_html",
-    "source",
-    "source_url",
-    "author",
-    "categories",
-    "tags",
-    "captions",
-    "attachments",
+    *(name for name in EXPORT_FIELDS if name not in ("url", "other_urls", "site", "duplicate_of", "fetched_at")),
     "source_key",
 )
 CHUNK = 200  # articles read, parsed and written per transaction

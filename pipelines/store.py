@@ -313,18 +313,7 @@ class ArticleStore:
                 values = _row_values(item, digest, body_digest)
                 for kept in ("family", "http_etag", "http_last_modified"):
                     values.pop(kept)
-                connection.execute(
-                    sql.version_insert,
-                    {
-                        "article_id": article_id,
-                        "version": existing["version"],
-                        "title": existing["title"],
-                        "summary": existing["summary"],
-                        "body_text": existing["body_text"],
-                        "updated": existing["updated"],
-                        "replaced_at": now,
-                    },
-                )
+                _keep_version(connection, sql, existing, now)
                 connection.execute(
                     sql.article_update,
                     {
@@ -415,18 +404,7 @@ class ArticleStore:
                 changes["change_seq"] = seq
             connection.execute(sql.article_update, {"b_id": article_id, **changes})
             return article_id, "unchanged", existing["body_hash"]
-        connection.execute(
-            sql.version_insert,
-            {
-                "article_id": article_id,
-                "version": existing["version"],
-                "title": existing["title"],
-                "summary": existing["summary"],
-                "body_text": existing["body_text"],
-                "updated": existing["updated"],
-                "replaced_at": now,
-            },
-        )
+        _keep_version(connection, sql, existing, now)
         if values["updated"] is None:  # the page states no edit time: the crawl that saw the edit is the best we know
             values["updated"] = now
         connection.execute(
@@ -523,6 +501,22 @@ class ArticleStore:
             if current.get(member) != (values["duplicate_of_id"], values["duplicate_similarity"]):
                 connection.execute(sql.article_update, {"b_id": member, "change_seq": seq, **values})
         return original != article_id
+
+
+def _keep_version(connection: Connection, sql: _Statements, existing: dict, now: datetime) -> None:
+    """The stored content, before an edit replaces it, as its numbered version in ``article_versions``."""
+    connection.execute(
+        sql.version_insert,
+        {
+            "article_id": existing["id"],
+            "version": existing["version"],
+            "title": existing["title"],
+            "summary": existing["summary"],
+            "body_text": existing["body_text"],
+            "updated": existing["updated"],
+            "replaced_at": now,
+        },
+    )
 
 
 def _similarity(connection: Connection, one: int, other: int) -> float:
