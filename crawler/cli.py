@@ -576,6 +576,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Browse, search and chart the SQLite store in Datasette, read-only (crawler.serve)."""
+    from crawler.serve import serve
+
+    return serve(_db_url(args.db), host=args.host, port=args.port, metadata_out=args.metadata)
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     import json
 
@@ -820,11 +827,24 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
     search.set_defaults(func=cmd_search)
 
+    serve = sub.add_parser(
+        "serve",
+        help="browse, search and chart the store in a web browser (Datasette, read-only)",
+        description="Datasette over the SQLite store, opened read-only (crawls may keep writing): search box\n"
+        "without diacritics, facets by portal, category and month, canned queries, sanitised article pages\n"
+        "with their captioned images and earlier versions, and a dashboard at /-/dashboards/govnews.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    serve.add_argument("--metadata", metavar="FILE", help="write the Datasette metadata to FILE (JSON) and exit")
+    serve.set_defaults(func=cmd_serve)
+
     for command in (crawl, schedule):
         command.add_argument(
             "--no-keep-pages", action="store_true", help="do not keep article pages for govnews reparse"
         )
-    for command in (crawl, export, db, runs, schedule, deadletter, reparse, search):
+    for command in (crawl, export, db, runs, schedule, deadletter, reparse, search, serve):
         command.add_argument("--db", help="SQLAlchemy database URL (default: $GOVNEWS_DB or data/govnews.sqlite3)")
     for command in (crawl,):
         command.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")

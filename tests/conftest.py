@@ -152,3 +152,11 @@ def db_url(request, tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         _drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session")
+def serve_store(tmp_path_factory) -> str:
+    """A SQLite store of three corpora and a hostile article, for the govnews serve tests (built once)."""
+    from serve_support import build_store
+
+    return build_store(tmp_path_factory.mktemp("serve") / "govnews.sqlite3")

@@ -1,0 +1,230 @@
+"""What Datasette shows of a govnews store: descriptions, search, facets, canned queries, the dashboard.
+
+Everything here is derived, not restated: table and column descriptions are the comments of
+``pipelines.models`` (the same words ``docs/schema.md`` prints), so the browser, the schema document
+and the database agree. The canned queries are plain read-only SQLite SQL a user can copy.
+
+Times are stored in UTC. Vietnam keeps one offset all year (+07:00, no daylight saving), so a
+calendar day or month *in Vietnam* is ``strftime(..., published, '+7 hours')`` in SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VN_OFFSET = "'+7 hours'"  # Asia/Ho_Chi_Minh: UTC+7 all year (written out in the SQL below)
+DASHBOARD = "govnews"  # /-/dashboards/govnews
+
+LATEST_PER_PORTAL = """
+select s.host as portal, a.published, a.title, a.url, a.id as article
+from (
+  select id, site_id, published, title, url,
+         row_number() over (partition by site_id order by published desc, id desc) as n
+  from articles where removed_at is null
+) as a join sites as s on s.id = a.site_id
+where a.n <= 5
+order by s.host, a.published desc
+"""
+
+PER_PORTAL_PER_MONTH = """
+select s.host as portal, strftime('%Y-%m', a.published, '+7 hours') as month, count(*) as articles
+from articles as a join sites as s on s.id = a.site_id
+where a.removed_at is null and a.published is not null
+group by portal, month
+order by portal, month desc
+"""
+
+SYNDICATED = """
+select o.id as original, os.host as original_portal, o.title as original_title, o.published as original_published,
+       c.id as copy, cs.host as copy_portal, c.url as copy_url, round(c.duplicate_similarity, 3) as similarity
+from articles as c
+join articles as o on o.id = c.duplicate_of_id
+join sites as os on os.id = o.site_id
+join sites as cs on cs.id = c.site_id
+order by o.published desc, o.id, c.id
+"""
+
+# The last run of each portal, its health, and its date coverage against the portal's earlier runs:
+# a portal whose layout changed still answers 200, so a drop in coverage is the first sign.
+_RUNS = """
+with runs as (
+  select site, id, started_at, finished_at, outcome,
+         json_extract(stats, '$.summary.health') as health,
+         json_extract(stats, '$.scrapy."govnews/health/failed"') as failed_checks,
+         json_extract(stats, '$.scrapy."govnews/fields/articles"') as parsed,
+         json_extract(stats, '$.scrapy."govnews/fields/published"') as dated,
+         json_extract(stats, '$.scrapy."govnews/archive/hit"') is null as live,
+         row_number() over (partition by site order by id desc) as n
+  from crawl_runs
+),
+earlier as (
+  select site, avg(1.0 * dated / parsed) as dated_share from runs where n > 1 and parsed > 0 group by site
+),
+live_success as (
+  select site, max(finished_at) as last_live_success from runs where live and outcome = 'finished' group by site
+)
+"""
+
+NEEDS_ATTENTION = (
+    _RUNS  # noqa: S608 - constant SQL text, no input
+    + """
+select r.site as portal, r.started_at as last_run, r.outcome, r.failed_checks,
+       round(1.0 * r.dated / nullif(r.parsed, 0), 2) as published_coverage,
+       round(e.dated_share, 2) as published_coverage_before, l.last_live_success
+from runs as r
+left join earlier as e on e.site = r.site
+left join live_success as l on l.site = r.site
+where r.n = 1 and (
+  r.outcome is not 'finished' or r.failed_checks is not null
+  or (r.parsed > 0 and e.dated_share - 1.0 * r.dated / r.parsed > 0.1)
+)
+order by r.started_at desc
+"""
+)
+
+PORTAL_HEALTH = (
+    _RUNS  # noqa: S608 - constant SQL text, no input
+    + """
+select r.site as portal, r.started_at as last_run, r.outcome,
+       case when r.failed_checks is null then 'ok' else 'FAIL: ' || r.failed_checks end as health,
+       r.parsed as articles_parsed, round(1.0 * r.dated / nullif(r.parsed, 0), 2) as published_coverage,
+       l.last_live_success,
+       (select count(*) from articles as a join sites as s on s.id = a.site_id
+         where s.host = r.site and a.removed_at is null) as stored
+from runs as r left join live_success as l on l.site = r.site
+where r.n = 1
+order by (r.outcome is 'finished' and r.failed_checks is null), r.site
+"""
+)
+
+ARTICLES_PER_DAY = """
+select date(a.published, '+7 hours') as day, s.host as portal, count(*) as articles
+from articles as a join sites as s on s.id = a.site_id
+where a.removed_at is null and a.published is not null
+  and date(a.published, '+7 hours') >= date((select max(published) from articles), '+7 hours', '-365 days')
+group by day, portal
+order by day
+"""
+
+SEARCH_RANKED = """
+select a.id as article, s.host as portal, a.published, a.title, a.url,
+       snippet(articles_fts, 2, '[', ']', ' … ', 16) as snippet
+from articles_fts
+join articles as a on a.id = articles_fts.rowid
+join sites as s on s.id = a.site_id
+where articles_fts match govnews_match(:q) and a.removed_at is null
+order by bm25(articles_fts, 10.0, 4.0, 1.0), a.published desc
+limit 100
+"""
+
+CANNED_QUERIES: dict[str, dict[str, str]] = {
+    "search": {
+        "title": "Search, best match first",
+        "description": "Every word must occur; tone marks and đ/d are ignored (dang bo finds Đảng bộ); "
+        '"quoted words" are a phrase, word* a prefix. Title matches rank above lead and body.',
+        "sql": SEARCH_RANKED,
+    },
+    "latest_per_portal": {
+        "title": "Latest articles per portal",
+        "description": "The five newest articles of each portal (removed ones left out).",
+        "sql": LATEST_PER_PORTAL,
+    },
+    "articles_per_portal_per_month": {
+        "title": "Articles per portal per month",
+        "description": "Months in Vietnam's time (UTC+7).",
+        "sql": PER_PORTAL_PER_MONTH,
+    },
+    "syndicated_copies": {
+        "title": "Syndicated copies and their originals",
+        "description": "Articles that repeat another one (reposts, syndication across portals), "
+        "with the original and the similarity of their texts.",
+        "sql": SYNDICATED,
+    },
+    "portals_needing_attention": {
+        "title": "Portals whose last crawl failed or whose field coverage dropped",
+        "description": "The last crawl of each portal that did not finish, failed a health check, or dated "
+        "10 points fewer of its articles than the portal's earlier crawls did; with its last successful live "
+        "crawl (a replay from an archive is not one).",
+        "sql": NEEDS_ATTENTION,
+    },
+}
+
+ARTICLE_FACETS: list[Any] = ["site_id", {"array": "categories"}, {"month": "published"}]
+
+
+def _tables() -> dict[str, dict[str, Any]]:
+    from pipelines.models import Base
+
+    tables: dict[str, dict[str, Any]] = {}
+    for table in Base.metadata.sorted_tables:
+        entry: dict[str, Any] = {"columns": {c.name: c.comment for c in table.columns if c.comment}}
+        if table.comment:
+            entry["description"] = table.comment
+        tables[table.name] = entry
+    return tables
+
+
+def dashboard(database: str) -> dict[str, Any]:
+    """The datasette-dashboards configuration: articles per day per portal, and per-portal health."""
+    return {
+        "title": "govnews: portals at a glance",
+        "description": "Articles published per day per portal (the last year of the archive), and the "
+        "state of each portal's last crawl: a portal whose layout changed or went dark shows here first.",
+        "layout": [["per-day", "per-day"], ["health", "health"], ["attention", "attention"]],
+        "charts": {
+            "per-day": {
+                "title": "Articles per day per portal",
+                "db": database,
+                "query": ARTICLES_PER_DAY,
+                "library": "vega-lite",
+                "display": {
+                    "mark": {"type": "bar", "tooltip": True},
+                    "encoding": {
+                        "x": {"field": "day", "type": "temporal", "timeUnit": "yearmonthdate", "title": "day"},
+                        "y": {"field": "articles", "type": "quantitative", "aggregate": "sum"},
+                        "color": {"field": "portal", "type": "nominal"},
+                    },
+                },
+            },
+            "health": {
+                "title": "Per-portal health (last crawl)",
+                "db": database,
+                "query": PORTAL_HEALTH,
+                "library": "table",
+                "display": {},
+            },
+            "attention": {
+                "title": "Needing attention",
+                "db": database,
+                "query": NEEDS_ATTENTION,
+                "library": "table",
+                "display": {},
+            },
+        },
+    }
+
+
+def build_metadata(database: str) -> dict[str, Any]:
+    """Datasette metadata for the store opened as database ``database`` (its file's stem)."""
+    tables = _tables()
+    tables["articles"].update(
+        {
+            "fts_table": "articles_fts",
+            "fts_pk": "id",
+            "sort_desc": "published",
+            "facets": ARTICLE_FACETS,
+            "label_column": "title",
+        }
+    )
+    tables["sites"]["label_column"] = "host"
+    tables["articles_fts"] = {"hidden": True}
+    for name in ("minhash_bands", "counters", "alembic_version"):
+        tables.setdefault(name, {})["hidden"] = True
+    return {
+        "title": "govnews",
+        "description": "News of Vietnam's government portals, crawled by govnews. Search without tone marks "
+        "(dang bo finds Đảng bộ) in the articles table or the search query; the dashboard is at "
+        f"/-/dashboards/{DASHBOARD}.",
+        "databases": {database: {"tables": tables, "queries": CANNED_QUERIES}},
+        "plugins": {"datasette-dashboards": {DASHBOARD: dashboard(database)}},
+    }

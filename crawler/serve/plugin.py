@@ -1,0 +1,260 @@
+"""govnews's Datasette plugin: the search box folds like ``govnews search``, a month facet, the article page.
+
+Registered by ``govnews serve`` only (not as an entry point, so a plain ``datasette`` of another
+database never runs it).
+
+* Search: Datasette's table search calls the SQL function ``escape_fts(:search)``. This plugin
+  replaces it (``trylast``, so after Datasette's own) with :func:`pipelines.search.match_expression`,
+  which folds tone marks and ``đ`` exactly as the index was folded: "dang bo" and "Đảng bộ" find
+  the same articles in the browser, in ``govnews search`` and in PostgreSQL. Every typed character
+  is a word or a separator, never FTS5 syntax.
+* Month facet: ``{"month": "published"}`` counts articles per calendar month in Vietnam (UTC+7) and
+  filters with ``published__month=YYYY-MM``.
+* Article page (the row page of ``articles``): the body as HTML sanitised by
+  :func:`pipelines.sanitise.sanitise_html` (the export's nh3 allow-list: no script, no event handler,
+  no ``javascript:`` URL), each image beside its caption, attachments, the source link, the other URLs
+  it was reached under, its original or syndicated copies, and its earlier versions. Links and images
+  are only shown for http(s) URLs; everything else Datasette escapes.
+* Headers: no page of the archive is framed by another site, nor leaks its URL to the portals whose
+  images it shows.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from datasette import hookimpl
+from datasette.facets import Facet
+from datasette.filters import FilterArguments
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+from markupsafe import Markup
+
+from crawler.serve.metadata import VN_OFFSET
+
+MONTH = re.compile(r"\d{4}-\d{2}")
+_WEB_URL = re.compile(r"https?://", re.IGNORECASE)
+SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+@hookimpl(trylast=True)
+def prepare_connection(conn) -> None:
+    from pipelines.search import match_expression, register_sqlite_functions
+
+    register_sqlite_functions(conn)
+    conn.create_function("escape_fts", 1, match_expression, deterministic=True)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def add_headers(scope, receive, send):
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+
+            async def sending(message):
+                if message["type"] == "http.response.start":
+                    names = {name.lower() for name, _ in message.get("headers", [])}
+                    extra = [(n, v) for n, v in SECURITY_HEADERS if n not in names]
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
+                await send(message)
+
+            await app(scope, receive, sending)
+
+        return add_headers
+
+    return wrap
+
+
+def vn_time(value: str | None) -> str:
+    """A stored UTC time (``YYYY-MM-DD HH:MM:SS[.ffffff]``) as Vietnam's wall-clock time (UTC+7)."""
+    from datetime import datetime, timedelta
+
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value)) + timedelta(hours=7)
+    except ValueError:
+        return str(value)
+    return moment.strftime("%Y-%m-%d %H:%M") + " (UTC+7)"
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    env.filters["vn_time"] = vn_time
+
+
+# -- month facet ------------------------------------------------------------------------------------
+def _month_sql(column: str) -> str:
+    return f"strftime('%Y-%m', {escape_sqlite(column)}, {VN_OFFSET})"
+
+
+class MonthFacet(Facet):
+    """Articles per calendar month in Vietnam; a value filters with ``COLUMN__month=YYYY-MM``."""
+
+    type = "month"
+
+    async def suggest(self) -> list:
+        return []  # configured in the metadata for articles.published; not guessed for other columns
+
+    async def facet_results(self):
+        from datasette.database import QueryInterrupted
+
+        results, timed_out = [], []
+        args = dict(self.get_querystring_pairs())
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            config, source = source_and_config["config"], source_and_config["source"]
+            column = config.get("column") or config["simple"]
+            month = _month_sql(column)
+            # the column comes from the metadata, escaped; the inner SQL is Datasette's own
+            sql = (
+                f"select {month} as value, count(*) as count from ({self.sql}) where {month} is not null "  # noqa: S608
+                f"group by value order by value desc limit {size + 1}"
+            )
+            try:
+                rows = await self.ds.execute(
+                    self.database,
+                    sql,
+                    self.params,
+                    truncate=False,
+                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+                )
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            key = f"{column}__month"
+            values = []
+            for row in rows.rows[:size]:
+                selected = args.get(key) == row["value"]
+                change = path_with_removed_args if selected else path_with_added_args
+                values.append(
+                    {
+                        "value": row["value"],
+                        "label": row["value"],
+                        "count": row["count"],
+                        "toggle_url": self.ds.absolute_url(self.request, change(self.request, {key: row["value"]})),
+                        "selected": selected,
+                    }
+                )
+            results.append(
+                {
+                    "name": column,
+                    "type": self.type,
+                    "results": values,
+                    "hideable": source != "metadata",
+                    "toggle_url": path_with_removed_args(self.request, {"_facet_month": column}),
+                    "truncated": len(rows) > size,
+                }
+            )
+        return results, timed_out
+
+
+@hookimpl
+def register_facet_classes():
+    return [MonthFacet]
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    clauses, params, described = [], {}, []
+    for i, key in enumerate(sorted(request.args)):
+        if not key.endswith("__month") or key.startswith("_"):
+            continue
+        value = request.args.get(key)
+        column = key.removesuffix("__month")
+        if not MONTH.fullmatch(value):
+            from datasette.utils.asgi import BadRequest
+
+            raise BadRequest(f"{key}: give a month as YYYY-MM")
+        clauses.append(f"{_month_sql(column)} = :month_{i}")
+        params[f"month_{i}"] = value
+        described.append(f"{column} in {value} (Vietnam time)")
+    return FilterArguments(clauses, params, described) if clauses else None
+
+
+# -- the article page -------------------------------------------------------------------------------
+def web_url(value: str | None) -> str | None:
+    """``value`` if it is an http(s) URL a page may link to or load, else ``None``."""
+    return value if value and _WEB_URL.match(value) else None
+
+
+async def article_view(datasette, database: str, article_id: str) -> dict[str, Any] | None:
+    """Everything the article page shows beside the row's own columns."""
+    from pipelines.sanitise import sanitise_html
+
+    db = datasette.get_database(database)
+    found = await db.execute(
+        "select a.*, s.host as site_host, s.name as site_name from articles as a "
+        "join sites as s on s.id = a.site_id where a.id = :id",
+        {"id": article_id},
+    )
+    row = found.first()
+    if row is None:
+        return None
+    article = dict(row)
+    images = await db.execute(
+        "select position, image_url, caption from images where article_id = :id order by position", {"id": article_id}
+    )
+    attachments = await db.execute(
+        "select url from attachments where article_id = :id order by position", {"id": article_id}
+    )
+    versions = await db.execute(
+        "select version, title, summary, body_text, updated, replaced_at from article_versions "
+        "where article_id = :id order by version desc",
+        {"id": article_id},
+    )
+    urls = await db.execute(
+        "select url from article_urls where article_id = :id and url != :canonical order by url",
+        {"id": article_id, "canonical": article["url"]},
+    )
+    copies = await db.execute(
+        "select a.id, a.title, a.url, s.host, a.duplicate_similarity from articles as a "
+        "join sites as s on s.id = a.site_id where a.duplicate_of_id = :id order by a.id",
+        {"id": article_id},
+    )
+    original = None
+    if article["duplicate_of_id"] is not None:
+        found = await db.execute(
+            "select a.id, a.title, a.url, s.host from articles as a join sites as s on s.id = a.site_id "
+            "where a.id = :id",
+            {"id": article["duplicate_of_id"]},
+        )
+        original = found.first()
+    body = sanitise_html(article["body_html"], article["url"]) if article["body_html"] else None
+    return {
+        "article": article,
+        "url": web_url(article["url"]),
+        "source_url": web_url(article["source_url"]),
+        "body_html": Markup(body) if body else None,  # noqa: S704 - sanitised by the export's allow-list
+        "images": [
+            {"src": web_url(i["image_url"]), "image_url": i["image_url"], "caption": i["caption"]}
+            for i in images.rows
+        ],
+        "attachments": [{"href": web_url(a["url"]), "url": a["url"]} for a in attachments.rows],
+        "versions": [dict(v) for v in versions.rows],
+        "other_urls": [{"href": web_url(u["url"]), "url": u["url"]} for u in urls.rows],
+        "copies": [dict(c) | {"href": web_url(c["url"])} for c in copies.rows],
+        "original": dict(original) | {"href": web_url(original["url"])} if original else None,
+    }
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    if view_name != "row" or table != "articles" or request is None:
+        return {}
+
+    async def inner() -> dict[str, Any]:
+        from datasette.utils import urlsafe_components
+
+        pks = urlsafe_components(request.url_vars.get("pks", ""))
+        if len(pks) != 1:
+            return {}
+        return {"govnews_article": await article_view(datasette, database, pks[0])}
+
+    return inner

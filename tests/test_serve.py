@@ -1,0 +1,319 @@
+"""``govnews serve``: Datasette over the store, driven in-process (Datasette's own client) and by the CLI.
+
+The browser tests (a real Chromium) are in test_serve_browser.py; these check what every page and
+query returns: search folded like ``govnews search``, facets, canned queries, the sanitised article
+page, read-only access to a file crawls keep writing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+from conftest import run_govnews
+from serve_support import HOSTILE_URL
+from sqlalchemy.engine import make_url
+
+from crawler.serve import build_datasette
+from crawler.serve.metadata import CANNED_QUERIES
+from pipelines.search import search as govnews_search
+
+DB = "govnews"  # the file is govnews.sqlite3: Datasette names the database by its stem
+
+
+def _get(ds, path: str):
+    async def fetch():
+        return await ds.client.get(path)
+
+    return asyncio.run(fetch())
+
+
+def _json(ds, path: str):
+    response = _get(ds, path)
+    assert response.status_code == 200, (path, response.text[:500])
+    return response.json()
+
+
+def _scalar(url: str, sql: str, *params):
+    with sqlite3.connect(make_url(url).database) as connection:
+        row = connection.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+@pytest.fixture(scope="module")
+def ds(serve_store):
+    return build_datasette(serve_store)
+
+
+def _ids(ds, path: str) -> set[int]:
+    """The ids of the articles a table page lists (all pages of it)."""
+    table, _, query = path.partition("?")
+    rows = _json(ds, f"{table}.json?{query}&_shape=array&_col=id&_size=max")
+    return {row["id"] for row in rows}
+
+
+def test_pages_answer(ds):
+    for path in ["/", f"/{DB}", f"/{DB}/articles", f"/{DB}/sites", f"/{DB}/crawl_runs", "/-/dashboards/govnews"]:
+        response = _get(ds, path)
+        assert response.status_code == 200, path
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize(
+    ("typed", "folded"),
+    [("dang bo", "Đảng bộ"), ("khoa hoc cong nghe", "Khoa học Công nghệ"), ('"nghe an"', '"Nghệ An"')],
+)
+def test_the_search_box_ignores_tone_marks_and_d(ds, serve_store, typed, folded):
+    plain = _ids(ds, f"/{DB}/articles?_search={typed}")
+    marked = _ids(ds, f"/{DB}/articles?_search={folded}")
+    assert plain, typed
+    assert plain == marked
+    from pipelines.db import make_engine
+
+    expected = {hit.url for hit in govnews_search(make_engine(serve_store), typed, limit=10_000, include_removed=True)}
+    rows = _json(ds, f"/{DB}/articles.json?_search={typed}&_shape=array&_col=url&_size=max")
+    assert {row["url"] for row in rows} == expected, "the search box finds what govnews search finds"
+
+
+def test_hostile_search_input_is_text(ds):
+    for query in ['"', "NEAR(a b)", "title:x", "a AND", "*", "(", "đ' OR 1=1 --", "^", ""]:
+        response = _get(ds, f"/{DB}/articles.json?_search={query}")
+        assert response.status_code == 200, (query, response.text[:300])
+
+
+def test_ranked_search_puts_the_title_first(ds, serve_store):
+    title = _scalar(serve_store, "SELECT title FROM articles WHERE removed_at IS NULL ORDER BY id LIMIT 1 OFFSET 7")
+    from pipelines.search import fold
+
+    rows = _json(ds, f"/{DB}/search.json?q={fold(title)}&_shape=array")
+    assert rows[0]["title"] == title
+    assert "[" in rows[0]["snippet"]
+
+
+def test_facets_site_category_month(ds, serve_store):
+    data = _json(ds, f"/{DB}/articles.json?_size=0&_facet_size=max")
+    facets = data["facet_results"]
+    assert set(facets) == {"site_id", "categories", "published"}
+    sites = {row["label"]: row["count"] for row in facets["site_id"]["results"]}
+    assert sites["khxhnvnghean.gov.vn"] == _scalar(
+        serve_store, "SELECT count(*) FROM articles a JOIN sites s ON s.id = a.site_id WHERE s.host = ?",
+        "khxhnvnghean.gov.vn",
+    )
+    months = {row["value"]: row["count"] for row in facets["published"]["results"]}
+    assert sum(months.values()) == _scalar(serve_store, "SELECT count(*) FROM articles WHERE published IS NOT NULL")
+    assert all(re.fullmatch(r"\d{4}-\d{2}", month) for month in months)
+    # a month of Vietnam: an article published 2025-09-30 17:30 UTC is in October there
+    month, count = next(iter(sorted(months.items())))
+    assert len(_ids(ds, f"/{DB}/articles?published__month={month}")) == count
+    categories = {row["value"] for row in facets["categories"]["results"]}
+    assert "Tin hoạt động" in categories
+    assert _get(ds, f"/{DB}/articles?published__month=2025-1").status_code == 400
+
+
+def test_the_month_is_vietnams(ds, serve_store):
+    late = _scalar(
+        serve_store,
+        "SELECT id FROM articles WHERE strftime('%H', published) >= '17' AND "
+        "strftime('%Y-%m', published) != strftime('%Y-%m', published, '+7 hours') LIMIT 1",
+    )
+    if late is None:  # no article of the corpora was published in the last 7 hours of a UTC month
+        late = _scalar(serve_store, "SELECT id FROM articles WHERE published IS NOT NULL LIMIT 1")
+    published = datetime.fromisoformat(_scalar(serve_store, "SELECT published FROM articles WHERE id = ?", late))
+    from zoneinfo import ZoneInfo
+
+    local = published.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    assert late in _ids(ds, f"/{DB}/articles?published__month={local}")
+
+
+def test_metadata_describes_every_column_from_the_models(ds, tmp_path, serve_store):
+    from pipelines.models import Base
+
+    out = tmp_path / "metadata.json"
+    result = run_govnews("serve", "--db", serve_store, "--metadata", str(out))
+    assert result.returncode == 0, result.stderr
+    tables = json.loads(out.read_text(encoding="utf-8"))["databases"][DB]["tables"]
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            assert tables[table.name]["columns"][column.name] == column.comment, (table.name, column.name)
+    page = _get(ds, f"/{DB}/articles").text
+    assert "Canonical URL." in page
+    assert "One row per real article" in page
+
+
+def test_canned_queries(ds, serve_store):
+    for name in CANNED_QUERIES:
+        params = "&q=dang+bo" if name == "search" else ""
+        response = _get(ds, f"/{DB}/{name}.json?_shape=array{params}")
+        assert response.status_code == 200, (name, response.text[:500])
+    copies = _json(ds, f"/{DB}/syndicated_copies.json?_shape=array")
+    assert len(copies) == _scalar(serve_store, "SELECT count(*) FROM articles WHERE duplicate_of_id IS NOT NULL") > 0
+    per_month = _json(ds, f"/{DB}/articles_per_portal_per_month.json?_shape=array")
+    assert sum(row["articles"] for row in per_month) == _scalar(
+        serve_store, "SELECT count(*) FROM articles WHERE removed_at IS NULL AND published IS NOT NULL"
+    )
+    latest = _json(ds, f"/{DB}/latest_per_portal.json?_shape=array")
+    portals = {row["portal"] for row in latest}
+    assert len(portals) == _scalar(serve_store, "SELECT count(DISTINCT site_id) FROM articles WHERE removed_at IS NULL")
+    assert all(sum(1 for row in latest if row["portal"] == portal) <= 5 for portal in portals)
+    # every crawl of the fixture finished: nothing needs attention, and every portal has a health row
+    assert _json(ds, f"/{DB}/portals_needing_attention.json?_shape=array") == []
+    dashboard = _get(ds, "/-/dashboards/govnews").text
+    assert "Articles per day per portal" in dashboard
+    assert "Per-portal health" in dashboard
+
+
+def test_a_failed_crawl_needs_attention(tmp_path, serve_store):
+    """A copy of the store with a failed last run and a run whose dates went missing."""
+    import shutil
+
+    path = tmp_path / "govnews.sqlite3"
+    shutil.copy(make_url(serve_store).database, path)
+    url = f"sqlite:///{path}"
+    with sqlite3.connect(path) as connection:
+        for site, outcome, dated in [("skhcn.nghean.gov.vn", "unfinished: health check failed", 30),
+                                     ("vinhthanh.cantho.gov.vn", "finished", 2)]:
+            stats = {"summary": {}, "scrapy": {"govnews/fields/articles": 30, "govnews/fields/published": dated}}
+            connection.execute(
+                "INSERT INTO crawl_runs (site, started_at, finished_at, mode, stats, outcome) "
+                "VALUES (?, '2030-01-01 00:00:00', '2030-01-01 00:05:00', 'incremental', ?, ?)",
+                (site, json.dumps(stats), outcome),
+            )
+    rows = _json(build_datasette(url), f"/{DB}/portals_needing_attention.json?_shape=array")
+    assert {row["portal"] for row in rows} == {"skhcn.nghean.gov.vn", "vinhthanh.cantho.gov.vn"}
+    dropped = next(row for row in rows if row["portal"] == "vinhthanh.cantho.gov.vn")
+    assert dropped["published_coverage"] < 0.1 < dropped["published_coverage_before"]
+
+
+def _article_id(url: str, article_url: str) -> int:
+    return _scalar(url, "SELECT id FROM articles WHERE url = ?", article_url)
+
+
+def test_the_article_page_shows_body_captions_source_and_versions(ds, serve_store):
+    edited = _scalar(serve_store, "SELECT article_id FROM article_versions ORDER BY article_id LIMIT 1")
+    page = _get(ds, f"/{DB}/articles/{edited}").text
+    old_title = _scalar(serve_store, "SELECT title FROM article_versions WHERE article_id = ?", edited)
+    assert "Earlier versions" in page
+    assert old_title.split()[0] in page
+    captioned = _scalar(serve_store, "SELECT article_id FROM images GROUP BY article_id HAVING count(*) >= 2 LIMIT 1")
+    page = _get(ds, f"/{DB}/articles/{captioned}").text
+    for image_url, caption in sqlite3.connect(make_url(serve_store).database).execute(
+        "SELECT image_url, caption FROM images WHERE article_id = ? ORDER BY position", (captioned,)
+    ):
+        from html import escape
+
+        figure = f'<img src="{escape(image_url)}" alt="{escape(caption)}" loading="lazy" referrerpolicy="no-referrer">'
+        assert figure in page
+        assert f"<figcaption>{escape(caption)}</figcaption>" in page
+    with_source = _scalar(serve_store, "SELECT id FROM articles WHERE source IS NOT NULL LIMIT 1")
+    if with_source:
+        source = _scalar(serve_store, "SELECT source FROM articles WHERE id = ?", with_source)
+        from html import escape
+
+        assert "Nguồn: " in _get(ds, f"/{DB}/articles/{with_source}").text
+        assert escape(source) in _get(ds, f"/{DB}/articles/{with_source}").text
+    copy = _scalar(serve_store, "SELECT id FROM articles WHERE duplicate_of_id IS NOT NULL LIMIT 1")
+    assert "This article repeats" in _get(ds, f"/{DB}/articles/{copy}").text
+
+
+def _article_block(page: str) -> str:
+    return page.split('<article class="govnews-article">', 1)[1].split("</article>", 1)[0]
+
+
+def _active_markup(page: str) -> list[str]:
+    """What in a page could run script: a script mentioning ``pwned``, an ``on*`` handler, a
+    ``javascript:`` URL, a frame, object or embed (escaped text is not markup and is fine)."""
+    import lxml.html
+
+    found = []
+    for element in lxml.html.fromstring(page).iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag == "script" and "pwned" in (element.text or "") + element.get("src", ""):
+            found.append(f"<script>{element.text}")
+        if element.tag in {"iframe", "object", "embed", "frame"}:
+            found.append(f"<{element.tag}>")
+        for name, value in element.attrib.items():
+            if name.lower().startswith("on") or name.lower() == "srcdoc":
+                found.append(f"{element.tag} {name}={value}")
+            if re.sub(r"\s", "", value).lower().startswith(("javascript:", "data:text/html")):
+                found.append(f"{element.tag} {name}={value}")
+    return found
+
+
+def test_the_hostile_article_is_inert(ds, serve_store):
+    article = _article_id(serve_store, HOSTILE_URL)
+    pages = {
+        "article": _get(ds, f"/{DB}/articles/{article}").text,
+        "table search": _get(ds, f"/{DB}/articles?_search=bai+viet+thu+nghiem").text,
+        "ranked search": _get(ds, f"/{DB}/search?q=bai+viet+thu+nghiem").text,
+        "images": _get(ds, f"/{DB}/images?article_id={article}").text,
+        "attachments": _get(ds, f"/{DB}/attachments?article_id={article}").text,
+    }
+    block = _article_block(pages["article"])
+    assert "Đoạn văn mở đầu" in block, "the sanitised body is shown"
+    assert "Đoạn văn thứ hai." in block
+    assert "liên kết" in block, "a link's text stays, its javascript: URL goes"
+    assert "Bài viết thử nghiệm" in pages["table search"]
+    assert "Bài viết thử nghiệm" in pages["ranked search"]
+    for name, page in pages.items():
+        assert _active_markup(page) == [], name
+
+
+def test_no_write_and_select_only(ds, serve_store):
+    before = _scalar(serve_store, "SELECT count(*) FROM articles")
+    for sql in ["update articles set title = 'x'", "delete from articles", "drop table articles",
+                "insert into sites (host) values ('x')", "attach database 'x.db' as x", "pragma writable_schema = 1",
+                "select load_extension('x')"]:
+        response = _get(ds, f"/{DB}.json?sql={sql}")
+        assert response.status_code >= 400 or not response.json().get("ok", True), sql
+    assert _scalar(serve_store, "SELECT count(*) FROM articles") == before
+    connection = ds.get_database(DB).connect()
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        connection.execute("UPDATE articles SET title = 'x'")
+    connection.close()
+    assert _get(ds, "/-/insert").status_code == 404
+
+
+def test_crawls_keep_writing_while_it_serves(tmp_path, serve_store):
+    """mode=ro, not immutable: a page served after a crawl's write shows the new article."""
+    import shutil
+
+    from crawler.items import Article
+    from pipelines.db import make_engine
+    from pipelines.store import ArticleStore
+
+    path = tmp_path / "govnews.sqlite3"
+    shutil.copy(make_url(serve_store).database, path)
+    url = f"sqlite:///{path}"
+    live = build_datasette(url)
+    before = _json(live, f"/{DB}/articles.json?_size=0")["filtered_table_rows_count"]
+    engine = make_engine(url)
+    ArticleStore(engine).write(
+        [Article(url="https://moi.gov.vn/tin/1.html", site="moi.gov.vn", title="Tin mới về Đảng bộ",
+                 body_text="Nội dung.", published=datetime(2026, 1, 1, tzinfo=UTC))]
+    )
+    engine.dispose()
+    assert _json(live, f"/{DB}/articles.json?_size=0")["filtered_table_rows_count"] == before + 1
+    assert "https://moi.gov.vn/tin/1.html" in {
+        row["url"] for row in _json(live, f"/{DB}/articles.json?_search=tin+moi+dang+bo&_shape=array&_col=url")
+    }
+
+
+def test_cli_refuses_what_it_cannot_serve(tmp_path):
+    for db, message in [
+        ("postgresql+psycopg://u@127.0.0.1:1/x", "reads a SQLite store"),
+        (f"sqlite:///{tmp_path / 'missing.sqlite3'}", "no database at"),
+    ]:
+        result = run_govnews("serve", "--db", db, "--port", "1")
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert message in result.stderr, result.stderr
+    assert not (tmp_path / "missing.sqlite3").exists()
+    result = run_govnews("serve", "--help")
+    assert result.returncode == 0
+    assert "127.0.0.1" in result.stdout
