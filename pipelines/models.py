@@ -245,6 +245,31 @@ class CrawlRun(Base):
     )
     hostname: Mapped[str | None] = mapped_column(String(255), comment="Machine that ran the crawl.")
     pid: Mapped[int | None] = mapped_column(Integer, comment="Process id of the crawl (a dead one: interrupted).")
+    node: Mapped[str | None] = mapped_column(String(255), comment="scrapyd node (host:port) whose job ran the crawl.")
+    job: Mapped[str | None] = mapped_column(String(64), comment="scrapyd job id of the crawl (empty: not a fleet job).")
+
+
+class PortalLease(Base):
+    __tablename__ = "portal_leases"
+    __table_args__ = {
+        "comment": "Which fleet job holds each portal (crawler.fleet): written by the dispatcher, taken and "
+        "ended by the crawl process, which also holds a PostgreSQL advisory lock while it crawls."
+    }
+
+    site: Mapped[str] = mapped_column(String(255), primary_key=True, comment="Portal host.")
+    politeness_group: Mapped[str] = mapped_column(
+        String(255), comment="Politeness group: the fleet crawls one portal of a group at a time."
+    )
+    node: Mapped[str | None] = mapped_column(String(255), comment="scrapyd node (host:port) the job was sent to.")
+    job: Mapped[str | None] = mapped_column(String(64), comment="scrapyd job id holding the portal.")
+    dispatched_at: Mapped[datetime | None] = mapped_column(comment="When the dispatcher sent the job (UTC).")
+    started_at: Mapped[datetime | None] = mapped_column(comment="When the crawl process took the lease (UTC).")
+    finished_at: Mapped[datetime | None] = mapped_column(
+        comment="When the crawl process gave the lease back (UTC); empty while dispatched or running."
+    )
+    hostname: Mapped[str | None] = mapped_column(String(255), comment="Machine of the crawl process.")
+    pid: Mapped[int | None] = mapped_column(Integer, comment="Process id of the crawl process.")
+    note: Mapped[str | None] = mapped_column(String(500), comment="Why the lease ended without a crawl, if it did.")
 
 
 class FrontierEntry(Base):

@@ -303,6 +303,69 @@ def test_upgrade_from_0005_backfills_the_search_index(db_url):
     engine.dispose()
 
 
+def test_upgrade_from_0006_keeps_runs_and_articles_and_adds_leases(db_url):
+    """A database made by the previous version (0006) with a run and an article: both stay, the runs
+    gain node and job (empty for the old run), and portal leases can be written; the downgrade undoes it."""
+    from datetime import UTC
+
+    from alembic import command
+    from sqlalchemy import insert, select, text
+
+    from pipelines import models as m
+    from pipelines.db import alembic_config
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0006")
+    assert "portal_leases" not in inspect(engine).get_table_names()
+    now = datetime_utc_naive()
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO sites (host, family, first_seen) VALUES ('a.gov.vn', 'nukeviet', :t)"), {"t": now}
+        )
+        connection.execute(
+            text(
+                "INSERT INTO articles (site_id, url, title, body_text, categories, tags, body_hash, content_hash,"
+                " version, first_seen, last_seen, changed_at, change_seq)"
+                " VALUES (1, 'https://a.gov.vn/news/a-1.html', 'Đảng bộ xã', 'Thân bài', '[]', '[]', 'b', 'c',"
+                " 1, :t, :t, :t, 1)"
+            ),
+            {"t": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO crawl_runs (site, started_at, finished_at, finish_reason, mode, stats, hostname, pid)"
+                " VALUES ('a.gov.vn', :t, :t, 'finished', 'incremental', '{}', 'old-host', 42)"
+            ),
+            {"t": now},
+        )
+    upgrade(engine)
+    assert current_revision(engine) == head_revision() == "0007"
+    with engine.begin() as connection:
+        run = connection.execute(select(m.CrawlRun.hostname, m.CrawlRun.node, m.CrawlRun.job)).one()
+        assert tuple(run) == ("old-host", None, None)
+        assert connection.scalar(select(m.Article.title)) == "Đảng bộ xã"
+        connection.execute(
+            insert(m.PortalLease),
+            [
+                {
+                    "site": "a.gov.vn",
+                    "politeness_group": "a.gov.vn",
+                    "node": "n1:6800",
+                    "job": "j1",
+                    "dispatched_at": now.replace(tzinfo=UTC),
+                }
+            ],
+        )
+        assert connection.execute(select(m.PortalLease.node, m.PortalLease.job)).one() == ("n1:6800", "j1")
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+    assert "portal_leases" not in inspect(engine).get_table_names()
+    assert "node" not in {column["name"] for column in inspect(engine).get_columns("crawl_runs")}
+    engine.dispose()
+
+
 def datetime_utc_naive():
     """Now in UTC without its zone: how a row written with plain SQL stores a time (models.UTCDateTime)."""
     from datetime import UTC, datetime
