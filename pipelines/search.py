@@ -199,19 +199,38 @@ def parse_query(value: str) -> Query:
     return Query(tuple(terms))
 
 
-def match_expression(value: str | None) -> str:
+_SCOPES = {"": "", "sequence": "title", "title": "title", "lead": "title summary"}
+
+
+def match_expression(value: str | None, scope: str = "") -> str:
     """The FTS5 MATCH expression of a user's query; one that matches nothing when it has no words
-    (an SQL function must not raise on what a search box sends)."""
+    (an SQL function must not raise on what a search box sends). ``scope``: the ranking tiers of
+    :func:`search` -- ``sequence`` (the words in order in the title), ``title``, ``lead`` (title or
+    summary), or everything."""
     try:
-        return parse_query(value or "").fts5()
+        query = parse_query(value or "")
     except SearchQueryError:
         return '""'
+    if scope == "sequence":
+        query = query.sequence()
+    return query.fts5(_SCOPES.get(scope, ""))
+
+
+def _snippet(value: str | None, summary: str | None, body: str | None) -> str:
+    try:
+        query = parse_query(value or "")
+    except SearchQueryError:
+        return ""
+    return snippet(query, summary, body, marks=("[", "]"))
 
 
 def register_sqlite_functions(dbapi_connection) -> None:
-    """``govnews_fold(text)`` and ``govnews_match(query)`` on an sqlite3 connection (deterministic)."""
+    """``govnews_fold(text)``, ``govnews_match(query[, scope])`` and ``govnews_snippet(query, summary,
+    body)`` (the words found, in the original text, in [brackets]) on an sqlite3 connection."""
     dbapi_connection.create_function("govnews_fold", 1, fold, deterministic=True)
     dbapi_connection.create_function("govnews_match", 1, match_expression, deterministic=True)
+    dbapi_connection.create_function("govnews_match", 2, match_expression, deterministic=True)
+    dbapi_connection.create_function("govnews_snippet", 3, _snippet, deterministic=True)
 
 
 # -- the index: created, backfilled, kept in step ------------------------------------------------

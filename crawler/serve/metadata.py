@@ -106,14 +106,21 @@ group by day, portal
 order by day
 """
 
+# pipelines.search's own ranking, in SQL: tiers (the words in order in the title, all in the title,
+# in title or lead, anywhere; shortest title first in the title tiers), then bm25 title > lead > body.
 SEARCH_RANKED = """
 select a.id as article, s.host as portal, a.published, a.title, a.url,
-       snippet(articles_fts, 2, '[', ']', ' … ', 16) as snippet
+       govnews_snippet(:q, a.summary, a.body_text) as snippet,
+       case when a.id in (select rowid from articles_fts where articles_fts match govnews_match(:q, 'sequence')) then 4
+            when a.id in (select rowid from articles_fts where articles_fts match govnews_match(:q, 'title')) then 3
+            when a.id in (select rowid from articles_fts where articles_fts match govnews_match(:q, 'lead')) then 2
+            else 1 end as tier
 from articles_fts
 join articles as a on a.id = articles_fts.rowid
 join sites as s on s.id = a.site_id
 where articles_fts match govnews_match(:q) and a.removed_at is null
-order by bm25(articles_fts, 10.0, 4.0, 1.0), a.published desc
+order by tier desc, case when tier >= 3 then length(a.title) else 0 end, bm25(articles_fts, 10.0, 4.0, 1.0),
+         a.published is null, a.published desc, a.id
 limit 100
 """
 
@@ -123,6 +130,7 @@ CANNED_QUERIES: dict[str, dict[str, str]] = {
         "description": "Every word must occur; tone marks and đ/d are ignored (dang bo finds Đảng bộ); "
         '"quoted words" are a phrase, word* a prefix. Title matches rank above lead and body.',
         "sql": SEARCH_RANKED,
+        "hide_sql": True,
     },
     "latest_per_portal": {
         "title": "Latest articles per portal",

@@ -178,6 +178,15 @@ def filters_from_request(request, database, table, datasette):
     return FilterArguments(clauses, params, described) if clauses else None
 
 
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """In the canned queries, an ``article`` column (an id) links to the article page."""
+    if table is None and column in {"article", "original", "copy"} and isinstance(value, int):
+        href = datasette.urls.row(database, "articles", str(value))
+        return Markup('<a href="{}">{}</a>').format(href, value)
+    return None
+
+
 # -- the article page -------------------------------------------------------------------------------
 def web_url(value: str | None) -> str | None:
     """``value`` if it is an http(s) URL a page may link to or load, else ``None``."""
