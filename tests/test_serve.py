@@ -329,3 +329,19 @@ def test_cli_refuses_what_it_cannot_serve(tmp_path):
     result = run_govnews("serve", "--help")
     assert result.returncode == 0
     assert "127.0.0.1" in result.stdout
+
+
+def test_the_main_install_brings_serve():
+    """`pip install -e .` (the README's main command) must be enough: Datasette is no extra, the
+    templates ship in the package."""
+    import tomllib
+
+    from conftest import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    dependencies = {re.split(r"[<>=!~\[ ]", spec, maxsplit=1)[0] for spec in project["project"]["dependencies"]}
+    assert {"datasette", "datasette-dashboards", "nh3"} <= dependencies
+    patterns = project["tool"]["setuptools"]["package-data"]["crawler"]
+    templates = sorted((ROOT / "crawler" / "serve" / "templates").glob("*.html"))
+    assert templates
+    assert all(any(t.relative_to(ROOT / "crawler").match(p) for p in patterns) for t in templates)
