@@ -261,6 +261,24 @@ class Family:
         raise NotImplementedError
 
 
+XML_SPACE = re.compile(r"[ \t\r\n]+")  # what normalize-space() splits at (not Python's wider whitespace)
+_CLASS_TOKENS: dict[str, frozenset[str]] = {}
+
+
+def class_tokens(value: str | None) -> frozenset[str]:
+    """The class (or rel) tokens of an attribute value, as XPath's
+    ``contains(concat(' ', normalize-space(@class), ' '), ' x ')`` sees them; cached per value
+    (a theme repeats a few hundred class strings), the cache bounded."""
+    if not value:
+        return frozenset()
+    found = _CLASS_TOKENS.get(value)
+    if found is None:
+        found = frozenset(token for token in XML_SPACE.split(value) if token)
+        if len(_CLASS_TOKENS) < 50000:
+            _CLASS_TOKENS[value] = found
+    return found
+
+
 def host_of(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host

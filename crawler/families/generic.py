@@ -21,6 +21,7 @@ from lxml import etree
 from parsel import Selector
 
 from crawler.families.base import (
+    XML_SPACE,
     Family,
     PageKind,
     ParseError,
@@ -88,7 +89,6 @@ _MAIN_CANDIDATES = tuple(etree.XPath(xpath) for xpath in MAIN_CANDIDATES)
 # The class tokens of STRONG_CONTAINERS[2:], in that order; an element carries one when it is a word of its
 # class attribute split at XML white space (what ``concat(' ', normalize-space(@class), ' ')`` tests).
 _STRONG_CLASSES = ("entry-content", "journal-content-article", "ms-rtestate-field")
-_XML_SPACE = re.compile("[ \t\r\n]+")
 # The whole-document XPaths the walk of _landmarks replaces, for what it does not cover (nested matches).
 _DATE_PUBLISHED = etree.XPath(
     "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']//text()", smart_strings=False
@@ -314,7 +314,7 @@ class _Landmarks:
                 if value and (
                     "entry-content" in value or "journal-content-article" in value or "ms-rtestate-field" in value
                 ):
-                    words = _XML_SPACE.split(value)
+                    words = XML_SPACE.split(value)
                     for name in _STRONG_CLASSES:
                         if name in words:
                             classed[name].append(element)

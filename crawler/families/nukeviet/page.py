@@ -29,7 +29,7 @@ from typing import Any
 from lxml import etree
 from parsel import Selector
 
-from crawler.families.base import elements, meta_content, page_cache
+from crawler.families.base import XML_SPACE, class_tokens, elements, meta_content, page_cache
 from crawler.text.blocks import element_text
 from crawler.text.normalise import clean_text
 from crawler.text.vn_dates import VN_TZ, parse_php_t_format, parse_vn_date
@@ -64,7 +64,6 @@ DOWNLOADS = (
     " | //a[@download][contains(@href, 'download=1')]/@href"
 )
 _DOWNLOAD_CLASS = etree.XPath("//@class[contains(., 'news-download-file')]")
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
 # The page's itemtypes and its files-block classes in one selection: libxml2 walks the tree once for the
 # union where it walks it twice for the two selections made one after the other.
 _SCOPES_AND_DOWNLOADS = etree.XPath("//@itemtype | //@class[contains(., 'news-download-file')]")
@@ -93,7 +92,7 @@ def download_hrefs(page: Selector) -> list[str]:
     inside: set[etree._Element] = set()
     attributes = _page_attributes(page)
     for value in _DOWNLOAD_CLASS(page.root) if attributes is None else attributes[1]:
-        if "news-download-file" in _XML_SPACE.split(value):  # the class token, as normalize-space splits
+        if "news-download-file" in XML_SPACE.split(value):  # the class token, as normalize-space splits
             inside.update(value.getparent().iterdescendants("a"))
     hrefs = []
     for anchor in elements(page, "a"):
@@ -321,21 +320,6 @@ def title_from_head(page: Selector) -> str | None:
 # selectors above (BODIES, HEADLINES, LEADS, LABELS, SCHEMA_MODIFIED / SCHEMA_PUBLISHED) are answered from the
 # scope's elements with their class tokens (one pass, cached on the scope), by plain tests of the same
 # predicates. Over the whole page (no scope found) the XPaths still run.
-_TOKENS: dict[str, frozenset[str]] = {}
-
-
-def class_tokens(value: str | None) -> frozenset[str]:
-    """The class tokens ``contains(concat(' ', normalize-space(@class), ' '), ' x ')`` sees."""
-    if not value:
-        return frozenset()
-    found = _TOKENS.get(value)
-    if found is None:
-        found = frozenset(token for token in _XML_SPACE.split(value) if token)
-        if len(_TOKENS) < 50000:
-            _TOKENS[value] = found
-    return found
-
-
 def scope_elements(scope: Selector) -> list[tuple[etree._Element, frozenset[str]]]:
     """``scope``'s descendant elements (``.//*``) in document order, each with its class tokens."""
     cache = page_cache(scope)

@@ -22,7 +22,7 @@ from typing import Any
 
 from parsel import Selector
 
-from crawler.families.base import elements, json_ld_texts
+from crawler.families.base import class_tokens, elements, json_ld_texts
 from crawler.text.normalise import clean_text
 from crawler.text.vn_dates import parse_iso, parse_vn_date
 
@@ -258,8 +258,6 @@ def strip_site_name(title: str, page: Selector) -> str:
 # ``NOT_THE_POST`` ancestor test on every candidate: ~0.5 us an element per query, a dozen queries a post.
 # The functions below answer the same selectors from one pass over the post (its elements with their
 # class tokens, cached on the post), each a plain Python test of the same predicates.
-_XML_SPACE = re.compile(r"[ \t\r\n]+")  # what normalize-space() splits at (not Python's wider whitespace)
-_TOKENS: dict[str, frozenset[str]] = {}
 _NOT_THE_POST_CLASSES = frozenset(
     ["wp-block-post-template", "wp-block-query", "widget", "widget-area", "comments-area", "related-posts"]
     + ["jp-relatedposts"]
@@ -267,20 +265,8 @@ _NOT_THE_POST_CLASSES = frozenset(
 _NOT_THE_POST_TAGS = frozenset(["nav", "aside"])
 
 
-def tokens(value: str | None) -> frozenset[str]:
-    """The class (or rel) tokens of a value as ``has_class`` sees them."""
-    if not value:
-        return frozenset()
-    found = _TOKENS.get(value)
-    if found is None:
-        found = frozenset(token for token in _XML_SPACE.split(value) if token)
-        if len(_TOKENS) < 50000:
-            _TOKENS[value] = found
-    return found
-
-
 def classes_of(element: Any) -> frozenset[str]:
-    return tokens(element.get("class")) if isinstance(element.tag, str) else frozenset()
+    return class_tokens(element.get("class")) if isinstance(element.tag, str) else frozenset()
 
 
 def not_the_post(element: Any) -> bool:
@@ -302,7 +288,7 @@ class _Index:
         self.by_tag: dict[str, list[tuple[int, Any, frozenset[str]]]] = {}
         self.by_class: dict[str, list[tuple[int, Any, frozenset[str]]]] = {}
         for position, element in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str)):
-            entry = (position, element, tokens(element.get("class")))
+            entry = (position, element, class_tokens(element.get("class")))
             self.every.append(entry)
             self.by_tag.setdefault(element.tag, []).append(entry)
             for token in entry[2]:
@@ -401,7 +387,7 @@ def _collect(node: Any, hidden: bool, skipping: bool, out: list[str]) -> None:
 
 
 def _rel_tokens(element: Any) -> frozenset[str]:
-    return tokens(element.get("rel"))
+    return class_tokens(element.get("rel"))
 
 
 def _itemprop(value: str) -> Callable[[Any, frozenset[str]], bool]:
@@ -474,7 +460,7 @@ def _in_other_taxonomy(element: Any) -> bool:
     """``ancestor::*[contains(@class, 'taxonomy-') and not(has_class('taxonomy-post_tag'))]``."""
     for ancestor in element.iterancestors():
         raw = ancestor.get("class")
-        if raw and "taxonomy-" in raw and "taxonomy-post_tag" not in tokens(raw):
+        if raw and "taxonomy-" in raw and "taxonomy-post_tag" not in class_tokens(raw):
             return True
     return False
 
@@ -614,7 +600,7 @@ def post_container(page: Selector) -> Selector:
     wanted = frozenset(["type-post", "hentry"])
     articles = elements(page, "article")
     for article in articles:  # //article[has_class('type-post') or has_class('hentry')]
-        if tokens(article.get("class")) & wanted:
+        if class_tokens(article.get("class")) & wanted:
             return type(page)(root=article, type=page.type)
     # one pass for //*[has_class('type-post') and not(self::body) and not(ancestor::*[has_class(
     # 'wp-block-post-template')])] and //*[@id='main'] | //main; //main//article from the tag index
@@ -626,7 +612,7 @@ def post_container(page: Selector) -> Selector:
         if (
             raw
             and "type-post" in raw
-            and "type-post" in tokens(raw)
+            and "type-post" in class_tokens(raw)
             and element.tag != "body"
             and not any("wp-block-post-template" in classes_of(a) for a in element.iterancestors())
         ):
