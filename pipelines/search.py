@@ -43,9 +43,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, bindparam, text
 from sqlalchemy.engine import Connection, Engine
@@ -497,6 +499,12 @@ def _aware(moment: datetime | None) -> datetime | None:
 SNIPPET_WORDS = 30
 
 
+@lru_cache(maxsize=65_536)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """The folded tokens of one word of a text (snippets of many hits share most words)."""
+    return tuple(tokens(word))
+
+
 def snippet(query: Query, *texts: str | None, marks: tuple[str, str] = ("**", "**"), words: int = SNIPPET_WORDS) -> str:
     """A one-line excerpt, in the original spelling (with its diacritics), of the text where most of
     the query's words matched (the first such), those words marked; the start of the first text when
@@ -506,19 +514,71 @@ def snippet(query: Query, *texts: str | None, marks: tuple[str, str] = ("**", "*
         if not value or not value.strip():
             continue
         value = unicodedata.normalize("NFC", value)
-        found = list(_WORD.finditer(value))
-        hits, seen = [], set()
-        for i, match in enumerate(found):
-            matched = [word for word in tokens(match.group()) if query.matches(word)]
-            if matched:
-                hits.append(i)
-                seen.update(matched)
+        found, hits, seen = _matches_in(query, value)
         if best is None or len(seen) > best[0]:
             best = (len(seen), value, found, hits)
     if best is None:
         return ""
     _, value, found, hits = best
     return _excerpt(value, found, hits, marks, words)
+
+
+def _matches_in(query: Query, value: str) -> tuple[list[re.Match], list[int], set[str]]:
+    """The words of ``value`` (NFC), the indexes of those the query asks for, and their folded forms.
+
+    Where folding keeps every character in place (NFC Vietnamese: each letter folds to one letter),
+    one regular expression over the folded text finds the query's words (a search page makes a
+    hundred snippets of bodies a thousand words long); otherwise each word is folded and tested."""
+    found = list(_WORD.finditer(value))
+    folded = _fold_in_place(value)
+    if len(folded) == len(value):
+        starts = [match.start() for match in found]
+        hits, seen = [], set()
+        for match in _query_pattern(query).finditer(folded):
+            i = bisect_left(starts, match.start())
+            if i < len(found) and starts[i] == match.start() and found[i].end() == match.end():
+                hits.append(i)
+                seen.add(match.group())
+        return found, hits, seen
+    hits, seen = [], set()
+    for i, match in enumerate(found):
+        matched = [word for word in _word_tokens(match.group()) if query.matches(word)]
+        if matched:
+            hits.append(i)
+            seen.update(matched)
+    return found, hits, seen
+
+
+_IN_PLACE: dict[int, str | None] = dict(_FOLD)  # + each other character met, folded on its own
+_IN_PLACE_SEEN: set[int] = set(_FOLD)
+
+
+def _fold_in_place(value: str) -> str:
+    """:func:`fold` character by character (each character's own fold, cached), so that where every
+    character folds to one the offsets of ``value`` and its fold agree. :func:`fold` itself strips
+    marks over the whole text for letters outside its table; only offsets differ, which the caller
+    checks by length."""
+    lowered = value.lower()
+    if not lowered.isascii():
+        for char in set(lowered):
+            code = ord(char)
+            if code > 127 and code not in _IN_PLACE_SEEN and len(_IN_PLACE_SEEN) < 100_000:
+                _IN_PLACE_SEEN.add(code)
+                _IN_PLACE[code] = fold(char)
+    return lowered.translate(_IN_PLACE)
+
+
+@lru_cache(maxsize=256)
+def _query_pattern(query: Query) -> re.Pattern:
+    """A whole folded word the query asks for (:meth:`Query.matches`), as one regular expression."""
+    alternatives = set()
+    for term in query.terms:
+        for i, word in enumerate(term.words):
+            last = i == len(term.words) - 1
+            more = f"[^\\W_]{{0,{MAX_TOKEN_CHARS - len(word)}}}" if last and term.prefix else ""
+            alternatives.add(re.escape(word) + more)
+    ordered = sorted(alternatives, key=lambda alternative: (-len(alternative), alternative))
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(ordered) + r")(?![^\W_])")
 
 
 def _excerpt(value: str, found: list[re.Match], hits: list[int], marks: tuple[str, str], words: int) -> str:

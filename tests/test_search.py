@@ -504,3 +504,31 @@ def test_other_sqlite_readers_search_alike_through_sql_functions(corpora):
         assert connection.execute("SELECT govnews_fold('Đảng Bộ')").fetchone() == ("dang bo",)
     finally:
         connection.close()
+
+
+def _slow_matches(query: s.Query, value: str) -> tuple[list[int], set[str]]:
+    """The snippet's matching as it was first written: every word folded and tested on its own."""
+    hits, seen = [], set()
+    for i, match in enumerate(s._WORD.finditer(value)):
+        matched = [word for word in s.tokens(match.group()) if query.matches(word)]
+        if matched:
+            hits.append(i)
+            seen.update(matched)
+    return hits, seen
+
+
+def test_snippet_matching_by_one_pattern_equals_word_by_word():
+    import unicodedata
+
+    texts = []
+    for path in sorted(WARCS.glob("*/truth.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            texts += [record.get("title") or "", record.get("summary") or "", record.get("body_text") or ""]
+    texts += ["Đảng bộ xã Đông Hòa", "ĐẢNG BỘ", "a\u0301 combining đ", "covid-19 QĐ-UBND 12/2025", "x" * 150 + " bo"]
+    queries = ["dang bo", '"dang bo"', "bo*", "quyet dinh bo nhiem", "ubnd*", "2025", "hoa* dong", "xxxx*", "d"]
+    for query in map(s.parse_query, queries):
+        for value in texts:
+            value = unicodedata.normalize("NFC", value)
+            _, hits, seen = s._matches_in(query, value)
+            assert (hits, seen) == _slow_matches(query, value), (query, value[:80])

@@ -91,7 +91,7 @@ def test_hostile_search_input_is_text(ds):
 def test_the_ranked_search_query_ranks_as_govnews_search(ds, serve_store, query):
     from pipelines.db import make_engine
 
-    expected = [hit.url for hit in govnews_search(make_engine(serve_store), query, limit=100)]
+    expected = [hit.url for hit in govnews_search(make_engine(serve_store), query, limit=50)]
     rows = _json(ds, f"/{DB}/search.json?q={quote(query)}&_shape=array")
     assert [row["url"] for row in rows] == expected
     assert all("[" in row["snippet"] for row in rows if row["tier"] < 3), "body hits show their words"

@@ -108,20 +108,29 @@ order by day
 
 # pipelines.search's own ranking, in SQL: tiers (the words in order in the title, all in the title,
 # in title or lead, anywhere; shortest title first in the title tiers), then bm25 title > lead > body.
+# The snippet (Python) is made for the 50 hits shown only, not for every match before the sort.
 SEARCH_RANKED = """
+with hits as materialized (
+  select a.id,
+         case when a.id in (select rowid from articles_fts where articles_fts match govnews_match(:q, 'sequence'))
+              then 4
+              when a.id in (select rowid from articles_fts where articles_fts match govnews_match(:q, 'title'))
+              then 3
+              when a.id in (select rowid from articles_fts where articles_fts match govnews_match(:q, 'lead'))
+              then 2
+              else 1 end as tier,
+         bm25(articles_fts, 10.0, 4.0, 1.0) as rank
+  from articles_fts join articles as a on a.id = articles_fts.rowid
+  where articles_fts match govnews_match(:q) and a.removed_at is null
+  order by tier desc, case when tier >= 3 then length(a.title) else 0 end, rank,
+           a.published is null, a.published desc, a.id
+  limit 50
+)
 select a.id as article, s.host as portal, a.published, a.title, a.url,
-       govnews_snippet(:q, a.summary, a.body_text) as snippet,
-       case when a.id in (select rowid from articles_fts where articles_fts match govnews_match(:q, 'sequence')) then 4
-            when a.id in (select rowid from articles_fts where articles_fts match govnews_match(:q, 'title')) then 3
-            when a.id in (select rowid from articles_fts where articles_fts match govnews_match(:q, 'lead')) then 2
-            else 1 end as tier
-from articles_fts
-join articles as a on a.id = articles_fts.rowid
-join sites as s on s.id = a.site_id
-where articles_fts match govnews_match(:q) and a.removed_at is null
-order by tier desc, case when tier >= 3 then length(a.title) else 0 end, bm25(articles_fts, 10.0, 4.0, 1.0),
+       govnews_snippet(:q, a.summary, a.body_text) as snippet, h.tier
+from hits as h join articles as a on a.id = h.id join sites as s on s.id = a.site_id
+order by h.tier desc, case when h.tier >= 3 then length(a.title) else 0 end, h.rank,
          a.published is null, a.published desc, a.id
-limit 100
 """
 
 CANNED_QUERIES: dict[str, dict[str, str]] = {
