@@ -93,21 +93,26 @@ class CrawlOutcome:
     ok: bool
 
 
+def portal_spider_class(portal) -> type:
+    """The portal spider, without certificate checks for a portal the registry opts out (broken chain)."""
+    from crawler.spiders.portal import PortalSpider
+
+    if portal.verify_tls:
+        return PortalSpider
+    custom = {**(PortalSpider.custom_settings or {}), "DOWNLOAD_VERIFY_CERTIFICATES": False}
+    return type("PortalSpider", (PortalSpider,), {"custom_settings": custom})
+
+
 def run_crawls(settings, jobs: list[tuple[str, Any, bool]], registry, family: str | None = None) -> list[CrawlOutcome]:
     """Crawl (target, portal, full) jobs in one Twisted reactor; one Scrapy crawler per portal."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.outcome import verdict
-    from crawler.spiders.portal import PortalSpider
 
     process = CrawlerProcess(settings, install_root_handler=True)
     crawlers = []
     for target, portal, full in jobs:
-        spider_class = PortalSpider
-        if not portal.verify_tls:  # the registry's opt-out for a portal with a broken certificate chain
-            custom = {**(PortalSpider.custom_settings or {}), "DOWNLOAD_VERIFY_CERTIFICATES": False}
-            spider_class = type("PortalSpider", (PortalSpider,), {"custom_settings": custom})
-        crawler = process.create_crawler(spider_class)
+        crawler = process.create_crawler(portal_spider_class(portal))
         crawlers.append((portal, crawler))
         if portal.host in registry:
             process.crawl(crawler, site=portal.host, family=family, full=full)
@@ -180,6 +185,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     check_database(db_url, create=True)
     _open_archives(settings)
     scheduler = Scheduler.open(db_url, registry)
+    nodes = args.nodes or settings.get("GOVNEWS_FLEET_NODES")
+    if nodes:
+        return _dispatch(args, settings, scheduler, nodes)
     try:
         with schedule_lock(args.lock or settings.get("GOVNEWS_SCHEDULE_LOCK")):
             due = scheduler.due(only=args.site)
@@ -199,6 +207,45 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     except LockHeld as error:
         print(f"govnews schedule: {error}", file=sys.stderr)
         return EXIT_LOCKED
+
+
+def _job_settings(args: argparse.Namespace, settings) -> list[tuple[str, str]]:
+    """What each fleet job receives as ``-s``: --registry, --archive, --no-keep-pages and every -s given."""
+    from crawler.fleet import job_settings
+
+    pairs = []
+    if settings.get("GOVNEWS_REGISTRY"):
+        pairs.append(("GOVNEWS_REGISTRY", str(Path(settings.get("GOVNEWS_REGISTRY")).resolve())))
+    if settings.getlist("GOVNEWS_ARCHIVES"):
+        pairs.append(("GOVNEWS_ARCHIVES", ",".join(settings.getlist("GOVNEWS_ARCHIVES"))))
+    if getattr(args, "no_keep_pages", False):
+        pairs.append(("GOVNEWS_KEEP_PAGES", "False"))
+    for pair in getattr(args, "set", None) or []:
+        name, _, value = pair.partition("=")
+        pairs.append((name.strip(), value))
+    return job_settings(pairs)
+
+
+def _dispatch(args: argparse.Namespace, settings, scheduler, nodes) -> int:
+    """``schedule run --nodes``: send the due portals to scrapyd (crawler.fleet_dispatch); no local crawl."""
+    from crawler.fleet import parse_groups
+    from crawler.fleet_dispatch import dispatch, print_dispatch
+    from crawler.fleet_nodes import parse_nodes
+
+    report = dispatch(
+        scheduler.engine,
+        scheduler,
+        parse_nodes(nodes),
+        _job_settings(args, settings),
+        slots=settings.getint("GOVNEWS_NODE_SLOTS", 4),
+        batch=settings.getint("GOVNEWS_FLEET_BATCH", 20),
+        groups=parse_groups(settings.get("GOVNEWS_FLEET_GROUPS")),
+        only=args.site,
+    )
+    print_dispatch(report, sys.stderr)
+    if not any(state.jobs is not None for state in report.nodes):
+        return EXIT_FAILED
+    return EXIT_FAILED if report.failed else EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -775,6 +822,12 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--archive", action="append", metavar="WARC", help="replay from WARC files (tests)")
     schedule.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
     schedule.add_argument("--lock", help="lock file (default: data/govnews-schedule.lock)")
+    schedule.add_argument(
+        "--nodes",
+        metavar="URL[,URL...]",
+        help="run: send the due portals as jobs to these scrapyd nodes (http://user:password@host:6800),"
+        " no local crawl (setting GOVNEWS_FLEET_NODES)",
+    )
     schedule.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
     schedule.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")
     schedule.set_defaults(func=cmd_schedule)

@@ -2,7 +2,8 @@
 
 The row is written when the crawl opens, with the machine and process id, so a
 crash leaves a row without an end (``finished_at`` empty) rather than no trace at
-all; the next run of the portal on that machine marks it interrupted. ``outcome``
+all; the next run of the portal on that machine marks it interrupted. A fleet job's run names
+its scrapyd node and job (crawler.fleet_job). ``outcome``
 is the verdict the CLI prints (:mod:`crawler.outcome`).
 """
 
@@ -77,8 +78,15 @@ class CrawlRuns:
             with Session(self.engine) as session, session.begin():
                 site = _site(spider)
                 _mark_interrupted(session, site)
+                settings = self.crawler.settings
                 run = CrawlRun(
-                    site=site, started_at=datetime.now(UTC), stats={}, hostname=socket.gethostname(), pid=os.getpid()
+                    site=site,
+                    started_at=datetime.now(UTC),
+                    stats={},
+                    hostname=socket.gethostname(),
+                    pid=os.getpid(),
+                    node=settings.get("GOVNEWS_FLEET_NODE"),
+                    job=settings.get("GOVNEWS_FLEET_JOB") or getattr(spider, "_job", None),  # scrapyd's -a _job
                 )
                 session.add(run)
                 session.flush()
