@@ -345,3 +345,15 @@ def test_the_main_install_brings_serve():
     templates = sorted((ROOT / "crawler" / "serve" / "templates").glob("*.html"))
     assert templates
     assert all(any(t.relative_to(ROOT / "crawler").match(p) for p in patterns) for t in templates)
+
+
+def test_month_bounds_are_vietnams_month_in_stored_utc():
+    from crawler.serve.plugin import month_bounds
+
+    assert month_bounds("2025-12") == ("2025-11-30 17:00:00", "2025-12-31 17:00:00")
+    assert month_bounds("2026-01") == ("2025-12-31 17:00:00", "2026-01-31 17:00:00")
+    start, end = month_bounds("2025-12")
+    # stored times carry microseconds: the first instant of the month is in, the first of the next is out
+    assert start <= "2025-11-30 17:00:00.000000" < end
+    assert not (end > "2025-12-31 17:00:00.000000")
+    assert start > "2025-11-30 16:59:59.999999"

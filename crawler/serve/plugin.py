@@ -160,31 +160,33 @@ def register_facet_classes():
     return [MonthFacet]
 
 
+def month_bounds(month: str) -> tuple[str, str]:
+    """The UTC bounds ``[start, end)`` of a calendar month in Vietnam (UTC+7), as stored times compare
+    (``YYYY-MM-DD HH:MM:SS``): a range an index on the column can answer."""
+    from datetime import datetime, timedelta
+
+    year, number = int(month[:4]), int(month[5:7])
+    start = datetime(year, number, 1) - timedelta(hours=7)  # noqa: DTZ001 - naive UTC, as stored
+    following = datetime(year + number // 12, number % 12 + 1, 1) - timedelta(hours=7)  # noqa: DTZ001
+    return start.strftime("%Y-%m-%d %H:%M:%S"), following.strftime("%Y-%m-%d %H:%M:%S")
+
+
 @hookimpl
 def filters_from_request(request, database, table, datasette):
     clauses, params, described = [], {}, []
     for i, key in enumerate(sorted(request.args)):
         if not key.endswith("__month") or key.startswith("_"):
             continue
-        value = request.args.get(key)
         column = key.removesuffix("__month")
-        if not MONTH.fullmatch(value):
+        value = request.args.get(key)
+        if not MONTH.fullmatch(value) or not 1 <= int(value[5:]) <= 12:
             from datasette.utils.asgi import BadRequest
 
             raise BadRequest(f"{key}: give a month as YYYY-MM")
-        clauses.append(f"{_month_sql(column)} = :month_{i}")
-        params[f"month_{i}"] = value
+        clauses.append(f"{escape_sqlite(column)} >= :month_start_{i} and {escape_sqlite(column)} < :month_end_{i}")
+        params[f"month_start_{i}"], params[f"month_end_{i}"] = month_bounds(value)
         described.append(f"{column} in {value} (Vietnam time)")
     return FilterArguments(clauses, params, described) if clauses else None
-
-
-@hookimpl
-def render_cell(row, value, column, table, database, datasette):
-    """In the canned queries, an ``article`` column (an id) links to the article page."""
-    if table is None and column in {"article", "original", "copy"} and isinstance(value, int):
-        href = datasette.urls.row(database, "articles", str(value))
-        return Markup('<a href="{}">{}</a>').format(href, value)
-    return None
 
 
 # -- the article page -------------------------------------------------------------------------------
