@@ -17,7 +17,7 @@ from functools import cache
 from sqlalchemy import Connection, text
 
 # The first key of the two-key advisory locks (pg_locks.classid): one namespace per kind.
-NS_PORTAL, NS_GROUP, NS_DISPATCH, NS_DEDUPE = 0x6F760001, 0x6F760002, 0x6F760003, 0x6F760004
+NS_PORTAL, NS_GROUP, NS_DISPATCH = 0x6F760001, 0x6F760002, 0x6F760003  # 0x6F760004: pipelines.store
 
 
 # What ``schedule run --nodes`` keeps to itself: its own database URL, the node URLs (credentials).

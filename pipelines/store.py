@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, bindparam, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -264,6 +264,7 @@ class ArticleStore:
                 if outcome != "unchanged":
                     touched[article_id] = (digest, dedupe.cached_shingles(item.body_text or ""))
                     texts[article_id] = (article_id, item.title or "", item.summary, item.body_text or "")
+            _serialise_duplicates(connection)
             for article_id, (digest, shingles) in touched.items():
                 if self._link_duplicates(connection, sql, article_id, digest, shingles, seq):
                     counts["duplicate"] += 1
@@ -329,6 +330,7 @@ class ArticleStore:
                 if existing["body_hash"] != values["body_hash"]:
                     connection.execute(sql.bands_delete, {"b_id": article_id})
                     relink.append((article_id, values["body_hash"], dedupe.cached_shingles(item.body_text or "")))
+            _serialise_duplicates(connection)
             for article_id, digest, shingles in relink:
                 self._link_duplicates(connection, sql, article_id, digest, shingles, seq)
             search.index_articles(connection, texts.values())
@@ -501,6 +503,20 @@ class ArticleStore:
             if current.get(member) != (values["duplicate_of_id"], values["duplicate_similarity"]):
                 connection.execute(sql.article_update, {"b_id": member, "change_seq": seq, **values})
         return original != article_id
+
+
+DUPLICATES_LOCK = (0x6F760004, 0)  # crawler.fleet.NS_DEDUPE: one writer at a time links copies
+
+
+def _serialise_duplicates(connection: Connection) -> None:
+    """On PostgreSQL, one transaction at a time past this point until it commits: two jobs storing
+    syndicated copies of one article at once would otherwise each look for the other's copy before it
+    is committed, and neither would link. (The change cursor's row lock orders writers today as well;
+    this lock keeps the linking safe should the cursor ever be taken later or elsewhere.) SQLite has
+    one writer at a time anyway."""
+    if connection.dialect.name == "postgresql":
+        ns, key = DUPLICATES_LOCK
+        connection.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": ns, "key": key})
 
 
 def _keep_version(connection: Connection, sql: _Statements, existing: dict, now: datetime) -> None:
