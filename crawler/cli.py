@@ -248,6 +248,29 @@ def _dispatch(args: argparse.Namespace, settings, scheduler, nodes) -> int:
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
+def cmd_fleet(args: argparse.Namespace) -> int:
+    """Per scrapyd node: running, pending and finished jobs; with a database, each live job's portals."""
+    import os
+
+    from crawler.fleet_nodes import parse_nodes
+    from crawler.fleet_status import leased_portals, print_fleet
+    from crawler.preflight import check_database
+
+    settings = _settings(args)
+    nodes = parse_nodes(args.nodes or settings.get("GOVNEWS_FLEET_NODES"))
+    if not nodes:
+        raise UsageError("fleet status: no nodes (--nodes URL[,URL...] or the GOVNEWS_FLEET_NODES setting)")
+    portals = {}
+    if args.db or settings.get("GOVNEWS_DB") or os.environ.get("GOVNEWS_DB"):
+        from pipelines.db import make_engine
+
+        db_url = _db_url(settings.get("GOVNEWS_DB"))
+        check_database(db_url, create=False)
+        portals = leased_portals(make_engine(db_url))
+    up = print_fleet(nodes, settings.getint("GOVNEWS_NODE_SLOTS", 4), portals, sys.stdout)
+    return EXIT_OK if up else EXIT_FAILED
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from crawler.preflight import check_database, check_output_file, last_change, parse_day
     from pipelines.db import make_engine
@@ -499,7 +522,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 _RUNS_SQL = (
-    "SELECT id, site, mode, started_at, finished_at, finish_reason, stats, outcome, hostname, pid"
+    "SELECT id, site, mode, started_at, finished_at, finish_reason, stats, outcome, hostname, pid, node, job"
     " FROM crawl_runs{where} ORDER BY id DESC LIMIT :limit"
 )
 
@@ -522,6 +545,8 @@ def _recorded_runs(engine, site: str | None, limit: int) -> list:
         outcome=String,
         hostname=String,
         pid=Integer,
+        node=String,
+        job=String,
     )
     params = {"limit": limit, **({"site": site} if site else {})}
     with engine.connect() as connection:
@@ -652,6 +677,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 "started_at": iso(run.started_at),
                 "finished_at": iso(run.finished_at),
                 "finish_reason": run.finish_reason,
+                "node": run.node or run.hostname,  # a fleet job's scrapyd node, else the machine
+                "job": run.job,
                 **summary,
                 "outcome": run.outcome or _run_state(run),  # the CLI's verdict; running / interrupted if none yet
             }
@@ -672,6 +699,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 _RUN_COLUMNS = (  # header, cell; every column left-aligned, so each starts where its header does
     ("id", lambda r: str(r["id"])),
     ("site", lambda r: r["site"] or ""),
+    ("node", lambda r: r.get("node") or "-"),
     ("mode", lambda r: r["mode"] or ""),
     ("started", lambda r: r["started_at"] or ""),
     ("req", lambda r: str(r.get("requests", 0))),
@@ -832,6 +860,18 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")
     schedule.set_defaults(func=cmd_schedule)
 
+    fleet = sub.add_parser(
+        "fleet",
+        help="the scrapyd nodes of a fleet: running, pending and finished jobs per node",
+        description="status: per node its running, pending and finished jobs and free slots; with a database\n"
+        "(--db or $GOVNEWS_DB), the portals each running or pending job holds.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fleet.add_argument("action", choices=("status",), help="show the nodes")
+    fleet.add_argument("--nodes", metavar="URL[,URL...]", help="scrapyd nodes (default: setting GOVNEWS_FLEET_NODES)")
+    fleet.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="override a setting")
+    fleet.set_defaults(func=cmd_fleet)
+
     runs = sub.add_parser("runs", help="list recorded crawl runs and their counts")
     runs.add_argument("--json", action="store_true", help="one JSON object per run")
     runs.add_argument("--site", help="only this portal host")
@@ -897,7 +937,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--no-keep-pages", action="store_true", help="do not keep article pages for govnews reparse"
         )
-    for command in (crawl, export, db, runs, schedule, deadletter, reparse, search, serve):
+    for command in (crawl, export, db, runs, schedule, deadletter, reparse, search, serve, fleet):
         command.add_argument("--db", help="SQLAlchemy database URL (default: $GOVNEWS_DB or data/govnews.sqlite3)")
     for command in (crawl,):
         command.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")

@@ -9,7 +9,8 @@ concurrent run exit at once.
 
 ``status`` prints times in ISO 8601 with the portals' offset (+07:00) and the state of
 each portal's last crawl run; a run without an end whose process is gone from this
-host is ``interrupted``, not ``running``.
+host is ``interrupted``, not ``running``. A portal sent to a fleet (``run --nodes``,
+crawler.fleet_dispatch) shows its lease: running, queued or lost, with node and job.
 """
 
 from __future__ import annotations
@@ -198,6 +199,9 @@ class Scheduler:
                     state.next_due = now + backoff(state.failures, portal.every)
                 session.add(state)
 
+    def _fleet(self, session: Session) -> dict[str, str]:
+        return {host: f"{state} {node} {job[:12]}" for host, (state, node, job) in lease_states(session).items()}
+
     def _last_runs(self, session: Session, hosts: list[str]) -> dict[str, CrawlRun]:
         """The latest crawl run of each host (a running one is not yet the schedule's last_run_id)."""
         latest = (
@@ -218,10 +222,12 @@ class Scheduler:
             states = self._states(session)
             runs = self._last_runs(session, hosts)
             last = {host: run_state(runs.get(host)) for host in hosts}
+            fleet = self._fleet(session)
         width = 25
+        job_width = max([len("fleet job"), *(len(text) for text in fleet.values())])
         print(
             f"{'portal':34} {'every':>8} {'last start':{width}} {'last success':{width}} {'next due':{width}} "
-            f"{'next full':{width}} {'last run':11} {'fail':>4}  last error",
+            f"{'next full':{width}} {'last run':11} {'fleet job':{job_width}} {'fail':>4}  last error",
             file=out,
         )
         for host in hosts:
@@ -235,9 +241,34 @@ class Scheduler:
             error = (state.last_error if state and state.last_error else "")[:60]
             print(
                 f"{host:34} {_short(portal.every):>8} {' '.join(f'{t:{width}}' for t in times)} {last[host]:11} "
-                f"{(state.failures if state else 0):>4}  {error}",
+                f"{fleet.get(host, '-'):{job_width}} {(state.failures if state else 0):>4}  {error}",
                 file=out,
             )
+
+
+def lease_states(session: Session) -> dict[str, tuple[str, str, str]]:
+    """Per portal with an open fleet lease: (state, node, job); state is ``running`` while its crawl
+    holds the portal's advisory lock, ``queued`` before the crawl took it, ``lost`` once the crawl is
+    gone without giving it back (the next dispatch sends the portal again)."""
+    from pipelines.models import PortalLease
+
+    leases = session.scalars(
+        select(PortalLease).where(PortalLease.job.is_not(None), PortalLease.finished_at.is_(None))
+    ).all()
+    if not leases:
+        return {}
+    held: set[int] = set()
+    if session.get_bind().dialect.name == "postgresql":
+        from crawler import fleet
+
+        held = fleet.held_keys(session.connection(), fleet.NS_PORTAL)
+    from crawler.fleet import lock_key
+
+    states = {}
+    for lease in leases:
+        state = "running" if lock_key(lease.site) in held else "queued" if lease.started_at is None else "lost"
+        states[lease.site] = (state, lease.node or "?", lease.job)
+    return states
 
 
 def _when(value: datetime | None, default: str = "-") -> str:

@@ -264,6 +264,16 @@ def test_one_dispatch_crawls_every_portal_once_over_every_node(fleet):
     one, other = sorted((r for r in runs if r.site in ("khxhnvnghean.gov.vn", "skhcn.nghean.gov.vn")), key=_start)
     assert one.finished_at <= other.started_at, "two portals of one politeness group crawled one after the other"
     assert one.job == other.job
+    listed = run_govnews("runs", "--db", fleet.db, "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {(r["site"], r["node"], r["job"]) for r in rows} == {(r.site, r.node, r.job) for r in runs}
+    status = run_govnews("fleet", "status", "--nodes", fleet.nodes, "--db", fleet.db)
+    assert status.returncode == 0, status.stderr
+    finished = {d.name: int(re.search(rf"{d.name} +running +0 +pending +0 +finished +(\d+)", status.stdout)[1])
+                for d in fleet.daemons}  # fmt: skip
+    assert sum(finished.values()) == len(re.findall(r" job [0-9a-f]{32}: ", result.stderr)), status.stdout
+    assert all(finished.values()), finished
     again = fleet.dispatch()
     assert again.returncode == 0, again.stderr
     assert "nothing is due" in again.stderr
@@ -338,6 +348,15 @@ def test_kill_9_of_a_daemon_leaves_its_crawls_running_and_their_portals_held(fle
     assert second.returncode == 0, second.stderr
     assert f"node {victim.name} unreachable" in second.stderr
     assert _sent(second.stderr) == [], "nothing is sent again while its crawls hold it"
+    status = run_govnews("schedule", "status", "--db", fleet.db, "--registry", str(REGISTRY))
+    assert status.returncode == 0, status.stderr
+    lines = {line.split()[0]: line for line in status.stdout.splitlines()[1:]}
+    for lease in leases:
+        assert f" running {victim.name} {lease.job[:12]} " in lines[lease.site], lines[lease.site]
+    nodes = run_govnews("fleet", "status", "--nodes", fleet.nodes, "--db", fleet.db)
+    assert nodes.returncode == 1, "a node is down"
+    assert f"{victim.name} " in nodes.stdout
+    assert "unreachable" in nodes.stdout.split(victim.name, 1)[1].splitlines()[0]
     for lease in leases:
         wait_for(lambda pid=lease.pid: _pid_gone(pid), 180, f"crawl process {lease.pid} to end")
     wait_for(fleet.settled, 180, "the other nodes' jobs to finish")
