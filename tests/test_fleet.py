@@ -40,6 +40,8 @@ from sqlalchemy.orm import Session
 
 from pipelines import models as m
 
+if not PG_URL and os.environ.get("CI"):
+    raise RuntimeError("GOVNEWS_TEST_PG_URL is not set: CI must run the fleet tests on PostgreSQL")
 pytestmark = pytest.mark.skipif(not PG_URL, reason="no PostgreSQL server for tests (set GOVNEWS_TEST_PG_URL)")
 
 REGISTRY = FIXTURES / "registries" / "corpora.toml"
@@ -312,7 +314,7 @@ def test_two_dispatchers_at_once_send_each_portal_once(fleet):
 
 
 
-SLOW = ("-s", "DOWNLOAD_DELAY=0.3", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False")  # crawls long enough to kill mid-way
+SLOW = ("-s", "DOWNLOAD_DELAY=0.4", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False")  # crawls long enough to kill mid-way
 
 
 def _crawling_on(fleet: Fleet, daemon: Daemon) -> list[m.PortalLease]:
