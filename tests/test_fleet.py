@@ -148,14 +148,17 @@ class Fleet:
     def nodes(self) -> str:
         return ",".join(d.url for d in self.daemons)
 
-    def dispatch(self, *extra: str, nodes: str | None = None, popen: bool = False):
+    def dispatch(self, *extra: str, popen: bool = False, env: dict | None = None):
+        """``schedule run --nodes`` (node URLs with their credentials), unless ``extra`` names the nodes."""
+        nodes = () if any(a.startswith("GOVNEWS_FLEET_NODES=") for a in extra) else ("--nodes", self.nodes)
         args = [
-            sys.executable, "-m", "crawler.cli", "schedule", "run", "--nodes", nodes or self.nodes, "--db", self.db,
+            sys.executable, "-m", "crawler.cli", "schedule", "run", *nodes, "--db", self.db,
             "--registry", str(REGISTRY), *(a for path in ARCHIVES for a in ("--archive", path)), *extra,
         ]  # fmt: skip
+        env = {**os.environ, **(env or {})}
         if popen:
-            return subprocess.Popen(args, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+            return subprocess.Popen(args, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env)
 
     def engine(self):
         return create_engine(self.db)
@@ -284,7 +287,7 @@ def test_one_dispatch_crawls_every_portal_once_over_every_node(fleet):
     password = make_url(fleet.db).password
     for daemon in fleet.daemons:
         logs = daemon.logs()
-        assert "Process started" in logs or "portals=" in logs, "the daemon logged the jobs it started"
+        assert "portals=" in logs, "the daemon logged the arguments of the jobs it started"
         assert f":{password}@" not in logs
         assert fleet.db not in logs
     assert f":{password}@" not in result.stderr
@@ -303,7 +306,11 @@ def test_a_password_in_a_job_setting_is_refused(fleet):
 
 
 def test_two_dispatchers_at_once_send_each_portal_once(fleet):
-    first, second = fleet.dispatch(popen=True), fleet.dispatch(popen=True)
+    """One names the nodes with --nodes and their credentials, the other with the setting, the
+    credentials in its environment (as a systemd EnvironmentFile gives them)."""
+    setting = "GOVNEWS_FLEET_NODES=" + ",".join(f"127.0.0.1:{d.port}?slots=2" for d in fleet.daemons)
+    credentials = {"GOVNEWS_SCRAPYD_USERNAME": USER, "GOVNEWS_SCRAPYD_PASSWORD": SECRET}
+    first, second = fleet.dispatch(popen=True), fleet.dispatch("-s", setting, popen=True, env=credentials)
     outputs = [process.communicate(timeout=120) for process in (first, second)]
     assert first.returncode == second.returncode == 0, outputs
     wait_for(fleet.settled, 180, "the jobs to finish")
