@@ -63,6 +63,8 @@ class Article(Base):
         Index("ix_articles_site_published", "site_id", "published"),
         Index("ix_articles_body_hash", "body_hash"),
         Index("ix_articles_site_source_key", "site_id", "source_key"),
+        Index("ix_articles_published", "published"),  # newest first over all portals (govnews serve)
+        Index("ix_articles_duplicate_of_id", "duplicate_of_id"),  # an original's syndicated copies
         {"comment": "One row per real article; its other URLs are in article_urls."},
     )
 
