@@ -65,7 +65,11 @@ class LeaseHolder:
                 rows = self.connection.execute(
                     select(PortalLease).where(PortalLease.site.in_(hosts)).order_by(PortalLease.site).with_for_update()
                 ).all()
-                mine = {row.site: row for row in rows if row.job == self.job and row.finished_at is None}
+                mine = {  # sent to this job, and not yet taken (a second process of the same job id takes nothing)
+                    row.site: row
+                    for row in rows
+                    if row.job == self.job and row.finished_at is None and row.started_at is None
+                }
                 for host in hosts:
                     if host not in mine:
                         logger.warning(
@@ -147,20 +151,27 @@ def run_batch(settings, spargs: dict[str, Any]) -> bool:
 
     @defer.inlineCallbacks
     def crawl_chain(chain: Chain):
+        """The group's portals one after another; each one's end recorded and its lease given back at once."""
         try:
             for host in chain.hosts:
-                portal = registry[host]
-                scheduler.started([(portal, host in full)])
-                crawler = process.create_crawler(portal_spider_class(portal))
+                ok = False
                 try:
-                    yield process.crawl(crawler, site=host, full=host in full)
-                except Exception:  # a crawl that cannot start must not stop its group's next portals
-                    logger.exception("fleet: the crawl of %s failed to run", host)
-                stats = crawler.stats.get_stats() if crawler.stats else {}
-                outcome = verdict(stats, stats.get("finish_reason"))
-                scheduler.finished([CrawlOutcome(portal, stats, outcome.reason, outcome.ok)])
-                holder.finished(host)
-                results.append(outcome.ok)
+                    portal = registry[host]  # KeyError: a registry on this node without the portal
+                    scheduler.started([(portal, host in full)])
+                    crawler = process.create_crawler(portal_spider_class(portal))
+                    try:
+                        yield process.crawl(crawler, site=host, full=host in full)
+                    except Exception:  # a crawl that cannot start must not stop its group's next portals
+                        logger.exception("fleet: the crawl of %s failed to run", host)
+                    stats = crawler.stats.get_stats() if crawler.stats else {}
+                    outcome = verdict(stats, stats.get("finish_reason"))
+                    scheduler.finished([CrawlOutcome(portal, stats, outcome.reason, outcome.ok)])
+                    ok = outcome.ok
+                except Exception:
+                    logger.exception("fleet: %s could not be crawled or recorded", host)
+                finally:
+                    results.append(ok)
+                    holder.finished(host)  # before the next portal of the group: the lease is not kept idle
         finally:
             holder.group_done(chain.group)
 
