@@ -165,7 +165,7 @@ CANNED_QUERIES: dict[str, dict[str, str]] = {
     },
 }
 
-ARTICLE_FACETS: list[Any] = ["site_id", {"array": "categories"}, {"month": "published"}]
+ARTICLE_FACETS: list[Any] = ["site_id", {"list": "categories"}, {"month": "published"}]
 
 
 def _tables() -> dict[str, dict[str, Any]]:

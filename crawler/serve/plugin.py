@@ -8,6 +8,7 @@ database never runs it).
   which folds tone marks and ``đ`` exactly as the index was folded: "dang bo" and "Đảng bộ" find
   the same articles in the browser, in ``govnews search`` and in PostgreSQL. Every typed character
   is a word or a separator, never FTS5 syntax.
+* List facet: ``{"list": "categories"}``, Datasette's array facet without its copy of every row.
 * Month facet: ``{"month": "published"}`` counts articles per calendar month in Vietnam (UTC+7) and
   filters with ``published__month=YYYY-MM``.
 * Article page (the row page of ``articles``): the body as HTML sanitised by
@@ -25,7 +26,7 @@ import re
 from typing import Any
 
 from datasette import hookimpl
-from datasette.facets import Facet
+from datasette.facets import ArrayFacet, Facet
 from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from markupsafe import Markup
@@ -155,9 +156,75 @@ class MonthFacet(Facet):
         return results, timed_out
 
 
+class ListFacet(ArrayFacet):
+    """Datasette's array facet (values of a JSON list, each counted once per row, filtered with
+    ``COLUMN__arraycontains``) without its cost: the stock SQL deduplicates ``distinct value, row.*``,
+    copying every column of every row (bodies included); this one keeps the value and the row's
+    ``id``. At 100,000 articles the stock facet passes Datasette's time limit (bench/serve_speed.py)."""
+
+    type = "list"
+
+    async def suggest(self) -> list:
+        return []
+
+    async def facet_results(self):
+        from datasette.database import QueryInterrupted
+
+        results, timed_out = [], []
+        size = self.get_facet_size()
+        pairs = self.get_querystring_pairs()
+        for source_and_config in self.get_configs():
+            config, source = source_and_config["config"], source_and_config["source"]
+            column = escape_sqlite(config.get("column") or config["simple"])
+            name = config.get("column") or config["simple"]
+            # the column comes from the metadata, escaped; the inner SQL is Datasette's own
+            sql = (
+                f"with inner as ({self.sql}), items as (select distinct j.value as value, inner.id as row_id "  # noqa: S608
+                f"from inner, json_each(inner.{column}) as j where json_valid(inner.{column})) "
+                f"select value, count(*) as count from items group by value order by count desc, value "
+                f"limit {size + 1}"
+            )
+            try:
+                rows = await self.ds.execute(
+                    self.database,
+                    sql,
+                    self.params,
+                    truncate=False,
+                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+                )
+            except QueryInterrupted:
+                timed_out.append(name)
+                continue
+            key, values = f"{name}__arraycontains", []
+            for row in rows.rows[:size]:
+                value = str(row["value"])
+                selected = (key, value) in pairs
+                change = path_with_removed_args if selected else path_with_added_args
+                values.append(
+                    {
+                        "value": value,
+                        "label": value,
+                        "count": row["count"],
+                        "toggle_url": self.ds.absolute_url(self.request, change(self.request, {key: value})),
+                        "selected": selected,
+                    }
+                )
+            results.append(
+                {
+                    "name": name,
+                    "type": self.type,
+                    "results": values,
+                    "hideable": source != "metadata",
+                    "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_list": name})),
+                    "truncated": len(rows) > size,
+                }
+            )
+        return results, timed_out
+
+
 @hookimpl
 def register_facet_classes():
-    return [MonthFacet]
+    return [MonthFacet, ListFacet]
 
 
 def month_bounds(month: str) -> tuple[str, str]:
