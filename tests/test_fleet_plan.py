@@ -88,3 +88,27 @@ def test_a_lease_lives_while_its_crawl_holds_the_lock_or_its_node_lists_the_job(
     assert not lease_live(_Lease(), set(), {"n:1": {"other"}}), "the job ended without giving it back"
     assert not lease_live(_Lease(finished_at=1), held, {"n:1": {"j"}})
     assert not lease_live(_Lease(job=None), held, {})
+
+
+def test_a_fleet_needs_postgresql(tmp_path):
+    from conftest import run_govnews
+
+    registry = tmp_path / "portals.toml"
+    registry.write_text('[[portal]]\nhost = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\n', encoding="utf-8")
+    result = run_govnews(
+        "schedule", "run", "--nodes", "http://127.0.0.1:9", "--db", f"sqlite:///{tmp_path / 'g.db'}",
+        "--registry", str(registry),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "PostgreSQL" in result.stderr
+
+
+def test_fleet_status_of_a_node_that_does_not_answer(tmp_path):
+    from conftest import run_govnews
+
+    result = run_govnews("fleet", "status", "--nodes", "http://fleet:s3cret@127.0.0.1:9")
+    assert result.returncode == 1
+    assert "127.0.0.1:9" in result.stdout
+    assert "unreachable" in result.stdout
+    assert "s3cret" not in result.stdout + result.stderr
+    assert run_govnews("fleet", "status").returncode == 2, "no nodes: a usage error"
