@@ -410,3 +410,25 @@ def test_a_lost_node_s_portals_are_crawled_again_elsewhere(fleet):
         assert mine[1].node != victim.name
         assert mine[1].outcome == "finished"
     assert article_count(fleet) == (ARTICLES, ARTICLES), "nothing lost or doubled"
+
+
+def test_a_group_with_a_portal_crawling_waits_for_the_next_dispatch(fleet):
+    """khxhnvnghean.gov.vn and skhcn.nghean.gov.vn made one group: while the first crawls in one job,
+    a dispatch of everything holds the second back; the dispatch after the first ended sends it."""
+    first = fleet.dispatch("--site", "khxhnvnghean.gov.vn", "-s", NGHE_AN, *SLOW)
+    assert _sent(first.stderr) == ["khxhnvnghean.gov.vn"], first.stderr
+    wait_for(lambda: any(_crawling_on(fleet, d) for d in fleet.daemons), 120, "the first portal's crawl to start")
+    second = fleet.dispatch("-s", NGHE_AN)
+    sent = _sent(second.stderr)
+    assert "skhcn.nghean.gov.vn" not in sent, second.stderr
+    assert sorted(sent) == sorted(set(HOSTS) - {"khxhnvnghean.gov.vn", "skhcn.nghean.gov.vn"})
+    wait_for(fleet.settled, 180, "the jobs to finish")
+    third = fleet.dispatch("-s", NGHE_AN)
+    assert _sent(third.stderr) == ["skhcn.nghean.gov.vn"], third.stderr
+    wait_for(fleet.settled, 180, "the last job to finish")
+    runs = {run.site: run for run in fleet.runs()}
+    assert sorted(runs) == HOSTS
+    assert len(fleet.runs()) == len(HOSTS), "each portal once"
+    one, other = runs["khxhnvnghean.gov.vn"], runs["skhcn.nghean.gov.vn"]
+    assert one.job != other.job
+    assert one.finished_at <= other.started_at, "one portal of the group at a time across jobs"
