@@ -842,8 +842,10 @@ def build_parser() -> argparse.ArgumentParser:
         "schedule",
         help="crawl every portal that is due (for cron/systemd), or show status",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="run:    crawl every registry portal that is due, once, then exit (a lock allows one run)\n"
-        "status: per portal: last start, last success, next due, next full pass, failures, last error",
+        description="run:    crawl every registry portal that is due, once, then exit (a lock allows one run);\n"
+        "        with --nodes, send them as jobs to scrapyd nodes instead (README: A fleet)\n"
+        "status: per portal: last start, last success, next due, next full pass, last run, fleet job\n"
+        "        (running / queued / lost, node, job), failures, last error",
     )
     schedule.add_argument("action", choices=("run", "status"), help="crawl what is due, or show the schedule")
     schedule.add_argument("--site", help="only this portal (run: if due)")
