@@ -34,6 +34,7 @@ _KNOWN_KEYS = {
     "verify_tls",
     "schedule",
     "notes",
+    "group",
 }
 
 
@@ -86,6 +87,9 @@ class Portal:
     """How often ``govnews schedule run`` crawls it (incremental)."""
     full_every: timedelta = DEFAULT_FULL_EVERY
     """How often the crawl is a full pass re-checking every stored article."""
+    group: str | None = None
+    """Politeness group (crawler.fleet): portals of one server, crawled one at a time by the fleet;
+    unset, the portal's registrable domain."""
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -162,6 +166,9 @@ def _entry(
     for flag in ("verified", "verify_tls"):
         if flag in raw and not isinstance(raw[flag], bool):
             raise RegistryError(f"{where}: '{flag}' must be true or false")
+    group = raw.get("group")
+    if group is not None and (not isinstance(group, str) or not group.strip()):
+        raise RegistryError(f"{where}: 'group' must be a non-empty name (portals sharing one server)")
     verified_at = _verified_at(raw, where)
     every, full_every = _schedule(raw.get("schedule"), where, default_schedule)
     return Portal(
@@ -178,6 +185,7 @@ def _entry(
         verified=raw.get("verified", False),
         verified_at=verified_at,
         verify_tls=raw.get("verify_tls", True),
+        group=group.strip() if group else None,
     )
 
 

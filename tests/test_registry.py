@@ -33,6 +33,8 @@ def _write(tmp_path, text):
         ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\nseeds = { pages = ["/"] }', "'seeds' takes only"),
         ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\nbase_url = "https://b.gov.vn/"', "'base_url' must be"),
         ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\ncolour = "red"', "unknown key(s) ['colour']"),
+        ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\ngroup = " "', "'group' must be a non-empty name"),
+        ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\ngroup = 3', "'group' must be a non-empty name"),
     ],
 )
 def test_bad_entry_is_named(tmp_path, entry, message):
@@ -93,3 +95,20 @@ def test_missing_registry_file_is_a_usage_error(tmp_path):
     with pytest.raises(RegistryError, match=f"registry file {missing} does not exist") as error:
         load_registry(missing)
     assert isinstance(error.value, UsageError)
+
+
+def test_a_portal_names_its_politeness_group(tmp_path):
+    """``group`` in the registry puts portals of one server in one fleet group (crawler.fleet);
+    the dispatcher's GOVNEWS_FLEET_GROUPS still wins, and without either it is the registrable domain."""
+    from crawler.fleet import parse_groups, politeness_group
+
+    path = _write(
+        tmp_path,
+        '[[portal]]\nhost = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\ngroup = "vnpt-hanoi-01"\n\n'
+        '[[portal]]\nhost = "xa-b.nghean.gov.vn"\nname = "B"\nfamily = "nukeviet"\n',
+    )
+    portals = load_registry(path)
+    assert portals["a.gov.vn"].group == "vnpt-hanoi-01"
+    assert politeness_group(portals["a.gov.vn"]) == "vnpt-hanoi-01"
+    assert politeness_group(portals["xa-b.nghean.gov.vn"]) == "nghean.gov.vn"
+    assert politeness_group(portals["a.gov.vn"], parse_groups("a.gov.vn=other")) == "other"
