@@ -13,6 +13,7 @@ DEFAULT_DB_NAME = "govnews.sqlite3"
 # The head revision of pipelines/migrations; a test keeps the two equal. Used where the
 # migration scripts are not files on disk (a zipped scrapyd egg).
 SCHEMA_REVISION = "0008"
+MIGRATION_LOCK = 0x676F766E65777300  # pg_advisory_xact_lock key: "govnews\0"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a second writer waits this long instead of failing at once
 
 
@@ -95,6 +96,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # several crawl processes (fleet jobs) may meet a fresh or older database at once: one
+            # migrates, the others wait for it and find the schema current (held to the commit)
+            from sqlalchemy import text
+
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -371,3 +371,33 @@ def datetime_utc_naive():
     from datetime import UTC, datetime
 
     return datetime(2026, 12, 3, tzinfo=UTC).replace(tzinfo=None)
+
+
+def test_processes_migrating_one_postgresql_database_at_once_all_succeed():
+    """Fleet jobs starting together on a fresh database: one migrates, the others wait for it."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+    from conftest import PG_URL, ROOT, _drop_postgres_database, _fresh_postgres_database
+
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("GOVNEWS_TEST_PG_URL is not set: CI must run the PostgreSQL tests")
+        pytest.skip("no PostgreSQL server ($GOVNEWS_TEST_PG_URL)")
+    name = f"govnews_migrate_race_{os.getpid()}"
+    url = _fresh_postgres_database(name)
+    try:
+        script = "import sys; from pipelines.db import make_engine, upgrade; upgrade(make_engine(sys.argv[1]))"
+        processes = [
+            subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        errors = [process.communicate(timeout=120)[1] for process in processes]
+        assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+        engine = make_engine(url)
+        assert current_revision(engine) == head_revision()
+        engine.dispose()
+    finally:
+        _drop_postgres_database(name)
