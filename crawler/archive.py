@@ -125,6 +125,8 @@ class WarcArchive:
             with open(path, "rb") as stream, redirect_stderr(noise):
                 records = ArchiveIterator(stream)
                 for record in records:
+                    if record.format != "warc" or not record.rec_type:  # warcio also reads ARC files, and
+                        raise ValueError("not a WARC record")  # takes some noise for an ARC or WARC record
                     offset, length = records.get_record_offset(), records.get_record_length()  # reads to its end
                     if (
                         getattr(record.raw_stream, "limit", 0) > 0

@@ -278,6 +278,13 @@ def test_missing_and_non_warc_archives(capsys, tmp_path):
     junk.write_bytes(os.urandom(3000))
     line = usage_line(capsys, "detect", "khxhnvnghean.gov.vn", "--archive", str(junk))
     assert f"{junk} is not a WARC web archive" in line
+    # random bytes warcio took for an ARC record (1 in 15 of 3,000 random bytes did) or for a WARC
+    # record without a type (after a leading newline): still not a WARC
+    for name in ("noise-read-as-arc.bin", "noise-read-as-warc.bin"):
+        noise = tmp_path / name.replace(".bin", ".warc.gz")
+        noise.write_bytes((WARCS / name).read_bytes())
+        line = usage_line(capsys, "detect", "khxhnvnghean.gov.vn", "--archive", str(noise))
+        assert f"{noise} is not a WARC web archive" in line
     page = tmp_path / "page.warc"
     page.write_text("<html><body>no archive</body></html>", encoding="utf-8")
     line = usage_line(capsys, "detect", "khxhnvnghean.gov.vn", "--archive", str(page))
