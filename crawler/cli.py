@@ -185,7 +185,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     check_database(db_url, create=True)
     _open_archives(settings)
     scheduler = Scheduler.open(db_url, registry)
-    nodes = args.nodes or settings.get("GOVNEWS_FLEET_NODES")
+    nodes = _fleet_nodes(args, settings)
     if nodes:
         return _dispatch(args, settings, scheduler, nodes)
     try:
@@ -207,6 +207,15 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     except LockHeld as error:
         print(f"govnews schedule: {error}", file=sys.stderr)
         return EXIT_LOCKED
+
+
+def _fleet_nodes(args: argparse.Namespace, settings):
+    """``--nodes``, else the GOVNEWS_FLEET_NODES setting, else ``$GOVNEWS_FLEET_NODES`` (as GOVNEWS_DB is read):
+    a dispatcher's unit file or cron environment names its nodes there, and must not fall back to
+    crawling locally because the name was only looked up among the settings."""
+    import os
+
+    return args.nodes or settings.get("GOVNEWS_FLEET_NODES") or os.environ.get("GOVNEWS_FLEET_NODES") or None
 
 
 def _job_settings(args: argparse.Namespace, settings) -> list[tuple[str, str]]:
@@ -237,8 +246,8 @@ def _dispatch(args: argparse.Namespace, settings, scheduler, nodes) -> int:
         scheduler,
         parse_nodes(nodes),
         _job_settings(args, settings),
-        slots=settings.getint("GOVNEWS_NODE_SLOTS", 4),
-        batch=settings.getint("GOVNEWS_FLEET_BATCH", 20),
+        slots=settings.getint("GOVNEWS_NODE_SLOTS"),
+        batch=settings.getint("GOVNEWS_FLEET_BATCH"),
         groups=parse_groups(settings.get("GOVNEWS_FLEET_GROUPS")),
         only=args.site,
     )
@@ -257,9 +266,9 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     from crawler.preflight import check_database
 
     settings = _settings(args)
-    nodes = parse_nodes(args.nodes or settings.get("GOVNEWS_FLEET_NODES"))
+    nodes = parse_nodes(_fleet_nodes(args, settings))
     if not nodes:
-        raise UsageError("fleet status: no nodes (--nodes URL[,URL...] or the GOVNEWS_FLEET_NODES setting)")
+        raise UsageError("fleet status: no nodes (--nodes URL[,URL...], or setting or environment GOVNEWS_FLEET_NODES)")
     portals = {}
     if args.db or settings.get("GOVNEWS_DB") or os.environ.get("GOVNEWS_DB"):
         from pipelines.db import make_engine
@@ -267,7 +276,7 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         db_url = _db_url(settings.get("GOVNEWS_DB"))
         check_database(db_url, create=False)
         portals = leased_portals(make_engine(db_url))
-    up = print_fleet(nodes, settings.getint("GOVNEWS_NODE_SLOTS", 4), portals, sys.stdout)
+    up = print_fleet(nodes, settings.getint("GOVNEWS_NODE_SLOTS"), portals, sys.stdout)
     return EXIT_OK if up else EXIT_FAILED
 
 
@@ -856,7 +865,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--nodes",
         metavar="URL[,URL...]",
         help="run: send the due portals as jobs to these scrapyd nodes (http://user:password@host:6800),"
-        " no local crawl (setting GOVNEWS_FLEET_NODES)",
+        " no local crawl (setting or environment GOVNEWS_FLEET_NODES)",
     )
     schedule.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
     schedule.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")
@@ -870,7 +879,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fleet.add_argument("action", choices=("status",), help="show the nodes")
-    fleet.add_argument("--nodes", metavar="URL[,URL...]", help="scrapyd nodes (default: setting GOVNEWS_FLEET_NODES)")
+    fleet.add_argument(
+        "--nodes", metavar="URL[,URL...]", help="scrapyd nodes (default: setting or environment GOVNEWS_FLEET_NODES)"
+    )
     fleet.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="override a setting")
     fleet.set_defaults(func=cmd_fleet)
 

@@ -114,6 +114,12 @@ GOVNEWS_ARCHIVES = []  # WARC files to replay instead of the network (see --arch
 GOVNEWS_RECORD = None  # WARC file to record every response into (see --record)
 GOVNEWS_REGISTRY = None  # path of portals.toml; None: data/portals.toml of the checkout
 
+# --- fleet (schedule run --nodes; see README "A fleet") ------------------------
+GOVNEWS_FLEET_NODES = None  # scrapyd node URLs, comma-separated; None: $GOVNEWS_FLEET_NODES, else crawl here
+GOVNEWS_NODE_SLOTS = 4  # a node's slots when its URL has no ?slots=N: set it to scrapyd's max_proc
+GOVNEWS_FLEET_BATCH = 20  # politeness groups per job at most: bounds a job's memory and connections
+GOVNEWS_FLEET_GROUPS = None  # host=group,... : politeness groups that win over the registry and the domain
+
 # --- misc -------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_FORMATTER = "crawler.logformatter.GovnewsLogFormatter"  # items are named by URL in the log, never printed

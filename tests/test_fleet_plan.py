@@ -112,3 +112,21 @@ def test_fleet_status_of_a_node_that_does_not_answer(tmp_path):
     assert "unreachable" in result.stdout
     assert "s3cret" not in result.stdout + result.stderr
     assert run_govnews("fleet", "status").returncode == 2, "no nodes: a usage error"
+
+
+def test_nodes_named_in_the_environment_dispatch_and_never_crawl_locally(tmp_path):
+    """A dispatcher's unit file gives ``GOVNEWS_FLEET_NODES`` in its environment (as GOVNEWS_DB):
+    found by a user whose ``schedule run`` crawled locally because only the settings were read."""
+    from conftest import run_govnews
+
+    registry = tmp_path / "portals.toml"
+    registry.write_text('[[portal]]\nhost = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\n', encoding="utf-8")
+    env = {"GOVNEWS_FLEET_NODES": "http://fleet:s3cret@127.0.0.1:9"}
+    result = run_govnews(
+        "schedule", "run", "--db", f"sqlite:///{tmp_path / 'g.db'}", "--registry", str(registry), env=env,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "PostgreSQL" in result.stderr, "the dispatch path, not a local crawl"
+    status = run_govnews("fleet", "status", env=env)
+    assert status.returncode == 1 and "127.0.0.1:9" in status.stdout and "unreachable" in status.stdout
+    assert "s3cret" not in status.stdout + status.stderr
