@@ -808,7 +808,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
     crawl.set_defaults(func=cmd_crawl)
 
-    export = sub.add_parser("export", help="write stored articles as JSON lines or CSV")
+    export = sub.add_parser("export", help="write stored articles as JSON lines, CSV or parquet")
     export.add_argument("--site", help="only this portal host")
     export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
     export.add_argument("--since", type=int, metavar="CURSOR", help="only articles new or changed after this cursor")

@@ -128,5 +128,7 @@ def test_nodes_named_in_the_environment_dispatch_and_never_crawl_locally(tmp_pat
     assert result.returncode == 2, result.stderr
     assert "PostgreSQL" in result.stderr, "the dispatch path, not a local crawl"
     status = run_govnews("fleet", "status", env=env)
-    assert status.returncode == 1 and "127.0.0.1:9" in status.stdout and "unreachable" in status.stdout
+    assert status.returncode == 1
+    assert "127.0.0.1:9" in status.stdout
+    assert "unreachable" in status.stdout
     assert "s3cret" not in status.stdout + status.stderr
