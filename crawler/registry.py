@@ -132,7 +132,8 @@ def _entry(
     for key in ("host", "name", "family"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise RegistryError(f"{where}: '{key}' must be a non-empty string")
-    if "/" in host or ":" in host or host != host.lower():
+    if not re.fullmatch(r"(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))+", host):
+        # the host reaches crawl_runs, the dashboard and URLs: nothing but a lower-case ASCII host name
         raise RegistryError(f"{where}: 'host' must be a lower-case host name, got {host!r}")
     known = family_names()
     if raw["family"] not in known and raw["family"] != "auto":

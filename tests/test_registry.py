@@ -30,6 +30,7 @@ def _write(tmp_path, text):
         ('host = "a.gov.vn"\nname = "A"\nfamily = "joomlaa"', "portal #1 (a.gov.vn): unknown family 'joomlaa'"),
         ('host = "a.gov.vn"\nfamily = "nukeviet"', "portal #1 (a.gov.vn): 'name' must be a non-empty string"),
         ('host = "https://a.gov.vn/"\nname = "A"\nfamily = "nukeviet"', "'host' must be a lower-case host name"),
+        ('host = "<img src=x onerror=1>"\nname = "A"\nfamily = "nukeviet"', "'host' must be a lower-case host name"),
         ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\nseeds = { pages = ["/"] }', "'seeds' takes only"),
         ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\nbase_url = "https://b.gov.vn/"', "'base_url' must be"),
         ('host = "a.gov.vn"\nname = "A"\nfamily = "nukeviet"\ncolour = "red"', "unknown key(s) ['colour']"),
