@@ -211,6 +211,11 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(?!\d+(?:[/?#]|$))")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
+def is_host_name(name: str) -> bool:
+    """A lower-case ASCII host name (IDNs in their xn-- form): what a target or a registry host may be."""
+    return len(name) <= 253 and all(_LABEL.match(label) for label in name.split("."))
+
+
 def check_target(target: str) -> None:
     """A crawl/detect target is a registry host or an http(s) URL of a portal; refuse anything
     else (``javascript:``, ``ftp://``, a host with spaces, a broken IPv6 literal) up front."""
@@ -242,7 +247,7 @@ def check_target(target: str) -> None:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
         raise UsageError(f"not a valid host name in {target!r}: {host!r}") from None
-    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in ascii_host.rstrip(".").split(".")):
+    if not is_host_name(ascii_host.rstrip(".")):
         raise UsageError(f"not a valid host name in {target!r}: {host!r}")
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.errors import UsageError
 from crawler.families import family_names
+from crawler.preflight import is_host_name
 
 REGISTRY_FILE = "portals.toml"
 _SEED_KINDS = ("listings", "feeds", "sitemaps")
@@ -132,8 +133,7 @@ def _entry(
     for key in ("host", "name", "family"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise RegistryError(f"{where}: '{key}' must be a non-empty string")
-    if not re.fullmatch(r"(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))+", host):
-        # the host reaches crawl_runs, the dashboard and URLs: nothing but a lower-case ASCII host name
+    if not is_host_name(host):  # the host reaches crawl_runs, the dashboard and URLs
         raise RegistryError(f"{where}: 'host' must be a lower-case host name, got {host!r}")
     known = family_names()
     if raw["family"] not in known and raw["family"] != "auto":
