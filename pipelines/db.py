@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 DEFAULT_DB_NAME = "govnews.sqlite3"
 # The head revision of pipelines/migrations; a test keeps the two equal. Used where the
 # migration scripts are not files on disk (a zipped scrapyd egg).
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 MIGRATION_LOCK = 0x676F766E65777300  # pg_advisory_xact_lock key: "govnews\0"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a second writer waits this long instead of failing at once
 

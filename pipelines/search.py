@@ -86,14 +86,16 @@ _FOLD = _fold_table()
 
 
 def fold(value: str | None) -> str:
-    """The search form of a text: NFC, lower case, no tone marks or diacritics, ``đ`` -> ``d``.
-    Index and query go through this one function on every backend."""
+    """The search form of a text: NFKC, lower case, no tone marks or diacritics, ``đ`` -> ``d``.
+    Index and query go through this one function on every backend. NFKC, not NFC: full-width
+    letters and digits (``ＵＢＮＤ``, typed by East Asian input methods), ligatures (``ﬁ``) and
+    superscripts are the same word as their plain forms; Vietnamese letters compose as in NFC."""
     if not value:
         return ""
-    folded = unicodedata.normalize("NFC", value).lower().translate(_FOLD)
+    folded = unicodedata.normalize("NFKC", value).lower().translate(_FOLD)
     if not folded.isascii():  # a letter outside the table (Greek, Cyrillic...): strip its marks too
         folded = unicodedata.normalize(
-            "NFC", "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
+            "NFKC", "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
         )
     return folded
 
@@ -103,8 +105,41 @@ def tokens(value: str | None) -> list[str]:
     return [word for word in _TOKEN.findall(fold(value)) if len(word) <= MAX_TOKEN_CHARS]
 
 
-def _document(title: str | None, summary: str | None, body: str | None) -> tuple[list[str], list[str], list[str]]:
-    return tokens(title)[:MAX_TITLE_TOKENS], tokens(summary)[:MAX_SUMMARY_TOKENS], tokens(body)[:MAX_BODY_TOKENS]
+# A position whose word is not indexed (its lexeme's 257th occurrence and later): a private-use
+# character, a token character to FTS5's unicode61 but never to :data:`_TOKEN`, so no query word
+# (nor any prefix) can match it. It keeps the later words at the positions PostgreSQL gives them.
+_SKIPPED = "\ue000"
+# PostgreSQL refuses a tsvector over 1 MB (lexemes and positions); the document stops before.
+MAX_VECTOR_BYTES = 1_000_000
+
+
+def _document(
+    title: str | None, summary: str | None, body: str | None
+) -> tuple[list[str | None], list[str | None], list[str | None]]:
+    """What both indexes hold of an article, position by position: the words of title, summary and
+    body; ``None`` where PostgreSQL keeps no position (past 256 occurrences of one word), so phrase
+    matches agree; and nothing after the point where the PostgreSQL vector would pass 1 MB (a body
+    of a million distinct "words" must not fail its whole batch), on SQLite too."""
+    columns = (tokens(title)[:MAX_TITLE_TOKENS], tokens(summary)[:MAX_SUMMARY_TOKENS], tokens(body)[:MAX_BODY_TOKENS])
+    counts: dict[str, int] = {}
+    budget = MAX_VECTOR_BYTES
+    document: list[list[str | None]] = []
+    for words in columns:
+        kept: list[str | None] = []
+        document.append(kept)
+        for word in words:
+            seen = counts.get(word, 0)
+            if seen >= MAX_POSITIONS_PER_LEXEME:
+                kept.append(None)
+                continue
+            # a new lexeme: its entry (4 bytes), its text, alignment and position count; then 2 per position
+            cost = 2 if seen else 9 + len(word.encode())
+            if cost > budget:
+                return (*document, *([[]] * (3 - len(document))))  # type: ignore[return-value]
+            budget -= cost
+            counts[word] = seen + 1
+            kept.append(word)
+    return document[0], document[1], document[2]
 
 
 def tsvector_literal(title: str | None, summary: str | None, body: str | None) -> str:
@@ -116,11 +151,15 @@ def tsvector_literal(title: str | None, summary: str | None, body: str | None) -
     for words, weight in zip(_document(title, summary, body), "ABC", strict=True):
         for word in words:
             position += 1
-            entry = positions.setdefault(word, [])
-            if len(entry) < MAX_POSITIONS_PER_LEXEME:
-                entry.append(f"{position}{weight}")
+            if word is not None:
+                positions.setdefault(word, []).append(f"{position}{weight}")
         position += 1
     return " ".join(f"'{word}':{','.join(where)}" for word, where in positions.items())
+
+
+def fts_text(words: list[str | None]) -> str:
+    """One FTS5 column of :func:`_document`: the words, and the placeholder where PostgreSQL keeps none."""
+    return " ".join(_SKIPPED if word is None else word for word in words)
 
 
 # -- queries ----------------------------------------------------------------------------------------
@@ -179,6 +218,19 @@ class Query:
         return False
 
 
+def _query_words(chunk: str) -> list[str]:
+    """The folded words of a piece of a query; a word the index cannot hold is an error, not dropped
+    (dropped, the search would quietly ask for less than was typed)."""
+    words = _TOKEN.findall(fold(chunk))
+    for word in words:
+        if len(word) > MAX_TOKEN_CHARS:
+            shown = word[:20] + "..."
+            raise SearchQueryError(
+                f"a word of {len(word)} letters ({shown}): words over {MAX_TOKEN_CHARS} letters are not indexed"
+            )
+    return words
+
+
 def parse_query(value: str) -> Query:
     """Words, ``"quoted phrases"`` (an unclosed quote runs to the end) and ``word*`` prefixes, folded
     like the index. A word joined by punctuation (``covid-19``, ``QĐ-UBND``) is a phrase, as the
@@ -187,7 +239,7 @@ def parse_query(value: str) -> Query:
     for i, part in enumerate(value.split('"')):
         chunks = [part] if i % 2 else part.split()
         for chunk in chunks:
-            words = tuple(tokens(chunk))
+            words = tuple(_query_words(chunk))
             if not words:
                 continue
             term = Term(words, prefix=chunk.rstrip().endswith("*"))
@@ -350,7 +402,7 @@ def index_articles(connection: Connection, rows: Iterable[Sequence], *, fresh: b
     documents = []
     for row in rows:
         title, summary, body = _document(row[1], row[2], row[3])
-        documents.append({"id": row[0], "title": " ".join(title), "summary": " ".join(summary), "body": " ".join(body)})
+        documents.append({"id": row[0], "title": fts_text(title), "summary": fts_text(summary), "body": fts_text(body)})
     connection.execute(_FTS_INSERT, documents)
 
 
@@ -443,7 +495,7 @@ def search(
     params = {
         "limit": limit,
         "include_removed": include_removed,
-        "site": site.removeprefix("www.") if site else None,
+        "site": site.strip().rstrip(".").lower().removeprefix("www.") if site else None,  # as sites.host
         "since": since.astimezone(UTC).replace(tzinfo=None) if since else None,  # stored as naive UTC
     }
     if isinstance(engine, Engine):

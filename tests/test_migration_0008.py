@@ -36,7 +36,7 @@ def test_upgrade_from_0007_keeps_articles_and_adds_the_indexes(db_url):
                 {"url": f"https://a.gov.vn/news/a-{number}.html", "t": now, "n": number, "o": original},
             )
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0008"
+    assert current_revision(engine) == head_revision()
     assert {"ix_articles_published", "ix_articles_duplicate_of_id"} <= _indexes(engine)
     with engine.begin() as connection:
         rows = connection.execute(text("SELECT url, duplicate_of_id FROM articles ORDER BY id")).all()
