@@ -499,7 +499,7 @@ def _article_record(article) -> dict:
     record = {name: getattr(article, name, None) for name in EXPORT_FIELDS}
     record["published"], record["updated"] = iso(article.published), iso(article.updated)
     record["fetched_at"] = iso(article.fetched_at)
-    record["body_html"] = sanitise_html(article.body_html)
+    record["body_html"] = sanitise_html(article.body_html, article.url)
     return record
 
 
@@ -608,18 +608,38 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
+def _stored_site(db_url: str, host: str) -> bool:
+    from sqlalchemy import text
+
+    from pipelines.db import make_engine
+
+    with make_engine(db_url).connect() as connection:
+        return connection.execute(text("SELECT 1 FROM sites WHERE host = :h"), {"h": host}).first() is not None
+
+
+MAX_SEARCH_HITS = 1_000_000  # a search lists its hits ranked, with snippets; more is an export's work
+
+
+def _site_option(value: str) -> str:
+    """``--site``, normalised as the store keys portals (crawler.preflight.site_option, imported late)."""
+    from crawler.preflight import site_option
+
+    return site_option(value)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     """Full-text search of the stored articles, diacritics ignored (pipelines.search)."""
     import json
 
     from crawler.preflight import check_database, parse_day
+    from crawler.text.normalise import printable, terminal_safe_json
     from crawler.text.vn_dates import iso
     from pipelines.db import make_engine
     from pipelines.search import SearchQueryError, parse_query, search
 
     since = parse_day(args.since, "--since")
-    if args.limit < 1:
-        raise UsageError(f"--limit {args.limit}: give 1 or more")
+    if not 1 <= args.limit <= MAX_SEARCH_HITS:
+        raise UsageError(f"--limit {args.limit}: give 1 to {MAX_SEARCH_HITS:,} (for every article, `govnews export`)")
     try:
         query = parse_query(args.query)
     except SearchQueryError as error:
@@ -638,6 +658,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         marks=marks,
     )
     for position, hit in enumerate(hits, start=1):
+        # stored text may hold terminal controls (stored before clean_text dropped them, or by another
+        # tool): escaped in JSON, spaces on a tab-separated line
         if args.json:
             record = {
                 "url": hit.url,
@@ -649,10 +671,13 @@ def cmd_search(args: argparse.Namespace) -> int:
                 "rank": position,
                 "removed_at": iso(hit.removed_at),
             }
-            print(json.dumps(record, ensure_ascii=False))
+            print(terminal_safe_json(json.dumps(record, ensure_ascii=False)))
         else:
             published = iso(hit.published)[:10] if hit.published else "-"
-            print(f"{hit.url}\t{hit.site}\t{published}\t{hit.title}\t{hit.snippet}")
+            fields = (hit.url, hit.site, published, hit.title, hit.snippet)
+            print("\t".join(printable(field) for field in fields))
+    if not hits and args.site and not _stored_site(db_url, args.site):
+        print(f"govnews search: no portal {args.site} in the store (see `govnews runs`)", file=sys.stderr)
     print(f"govnews search: {len(hits)} article(s)", file=sys.stderr)
     return EXIT_OK
 
@@ -809,7 +834,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.set_defaults(func=cmd_crawl)
 
     export = sub.add_parser("export", help="write stored articles as JSON lines, CSV or parquet")
-    export.add_argument("--site", help="only this portal host")
+    export.add_argument("--site", type=_site_option, help="only this portal host")
     export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
     export.add_argument("--since", type=int, metavar="CURSOR", help="only articles new or changed after this cursor")
     export.add_argument("--from", dest="date_from", metavar="DATE", help="published on or after (YYYY-MM-DD)")
@@ -857,7 +882,7 @@ def build_parser() -> argparse.ArgumentParser:
         "        (running / queued / lost, node, job), failures, last error",
     )
     schedule.add_argument("action", choices=("run", "status"), help="crawl what is due, or show the schedule")
-    schedule.add_argument("--site", help="only this portal (run: if due)")
+    schedule.add_argument("--site", type=_site_option, help="only this portal (run: if due)")
     schedule.add_argument("--archive", action="append", metavar="WARC", help="replay from WARC files (tests)")
     schedule.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
     schedule.add_argument("--lock", help="lock file (default: data/govnews-schedule.lock)")
@@ -887,7 +912,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = sub.add_parser("runs", help="list recorded crawl runs and their counts")
     runs.add_argument("--json", action="store_true", help="one JSON object per run")
-    runs.add_argument("--site", help="only this portal host")
+    runs.add_argument("--site", type=_site_option, help="only this portal host")
     runs.add_argument("--limit", type=int, default=50, help="the most recent N runs (default 50)")
     runs.set_defaults(func=cmd_runs)
 
@@ -908,7 +933,7 @@ def build_parser() -> argparse.ArgumentParser:
         "where a field changed, and the changes are counted per field.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    reparse.add_argument("--site", help="only this portal host")
+    reparse.add_argument("--site", type=_site_option, help="only this portal host")
     reparse.add_argument("--since", metavar="DATE", help="only articles published on or after (YYYY-MM-DD)")
     reparse.add_argument("--family", help="only articles this CMS family parsed")
     reparse.add_argument("--registry", help="portal registry file (default: data/portals.toml)")
@@ -926,7 +951,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     search.add_argument("query", metavar="QUERY", help='words, "a phrase", prefix*')
-    search.add_argument("--site", help="only this portal host")
+    search.add_argument("--site", type=_site_option, help="only this portal host")
     search.add_argument("--since", metavar="DATE", help="only articles published on or after (YYYY-MM-DD)")
     search.add_argument("--limit", type=int, default=20, help="at most N hits (default 20)")
     search.add_argument("--include-removed", action="store_true", help="also articles found gone (404/410)")

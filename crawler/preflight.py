@@ -14,7 +14,7 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -216,6 +216,29 @@ def is_host_name(name: str) -> bool:
     return len(name) <= 253 and all(_LABEL.match(label) for label in name.split("."))
 
 
+def site_option(value: str) -> str:
+    """A ``--site`` as the store keys portals: ``Sở.Gov.VN.``, ``www.x.gov.vn`` and
+    ``https://x.gov.vn/tin/`` all name ``x.gov.vn``'s row (lower case, IDN in its xn-- form, no
+    trailing dot, no ``www.``), so a filter never quietly matches nothing because of how it was typed."""
+    import argparse
+
+    text_ = value.strip()
+    if "://" in text_:
+        try:
+            text_ = urlsplit(text_).hostname or ""
+        except ValueError:
+            text_ = ""
+    text_ = text_.rstrip(".").lower()
+    try:
+        host = text_.encode("idna").decode("ascii") if not text_.isascii() else text_
+    except UnicodeError:
+        host = ""
+    host = host.removeprefix("www.")
+    if not host or not is_host_name(host):
+        raise argparse.ArgumentTypeError(f"not a portal host: {value!r} (give a host such as sonoivu.gov.vn)")
+    return host
+
+
 def check_target(target: str) -> None:
     """A crawl/detect target is a registry host or an http(s) URL of a portal; refuse anything
     else (``javascript:``, ``ftp://``, a host with spaces, a broken IPv6 literal) up front."""
@@ -315,6 +338,8 @@ def parse_day(value: str | None, option: str) -> datetime | None:
         day = date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{option}: not a date: {value!r} (use YYYY-MM-DD)") from None
+    if day == date.min:  # its start in Vietnam is 17:00 UTC the day before year 1: before anything stored
+        return datetime.min.replace(tzinfo=UTC)
     return datetime.combine(day, time(), tzinfo=VN_TZ)
 
 

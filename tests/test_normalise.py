@@ -27,3 +27,23 @@ def test_control_characters_and_nul_dropped():
 
 def test_paragraphs_kept_apart():
     assert clean_multiline("Một\n\n\n  Hai  \n \nBa") == "Một\n\nHai\n\nBa"
+
+
+def test_c1_controls_and_bidi_overrides_dropped():
+    """U+009B opens a terminal escape sequence; U+202E shows "gpj.exe" as "exe.jpg" (audit)."""
+    assert clean_text("Tin\x9b31m đỏ\x9b0m") == "Tin31m đỏ0m"
+    assert clean_text("ảnh\u202egpj.exe") == "ảnhgpj.exe"
+    assert clean_text("a\u2066b\u2067c\u2068d\u2069e\u200ef\u200fg\u061ch") == "abcdefgh"
+    assert clean_text("dòng\x85mới") == "dòng mới", "NEL is a line break: folded to a space, not glued"
+
+
+def test_printable_and_terminal_safe_json():
+    import json
+
+    from crawler.text.normalise import printable, terminal_safe_json
+
+    assert printable("a\tb\nc\x9bd\u202ee\x85f") == "a b c d e f"
+    line = terminal_safe_json(json.dumps({"t": "x\x9by\u202ez"}, ensure_ascii=False))
+    assert "\x9b" not in line
+    assert "\u202e" not in line
+    assert json.loads(line) == {"t": "x\x9by\u202ez"}

@@ -131,6 +131,8 @@ def _urls(url: str, query: str, **options) -> list[str]:
         ("Ưu tiên ương ươm", "uu tien uong uom"),
         ("Ðắk Lắk", "dak lak"),  # U+00D0, the Icelandic eth often typed for Đ
         ("Ελληνικά", "ελληνικα"),  # marks of other scripts go too
+        ("ＵＢＮＤ Ｔỉnh １２３", "ubnd tinh 123"),  # full-width letters and digits (East Asian input)
+        ("ﬁnance m²", "finance m2"),  # ligatures and superscripts: NFKC
     ],
 )
 def test_fold(value, folded):
@@ -174,7 +176,8 @@ HOSTILE = [
 def test_hostile_queries_are_words_or_a_usage_error(query):
     """No input reaches FTS5 or tsquery as syntax: it is words, or there is nothing to search for."""
     if not _words_in(query):
-        with pytest.raises(s.SearchQueryError, match="nothing to search for"):
+        # no words, or a word longer than any indexed one: a usage error that says which
+        with pytest.raises(s.SearchQueryError, match="nothing to search for|letters are not indexed"):
             s.parse_query(query)
         return
     for term in s.parse_query(query).terms:
@@ -366,7 +369,7 @@ def test_index_limits_match_on_both_backends(db_url):
     ArticleStore(engine).write([_item("https://a.gov.vn/dai.html", "Bài dài", body)])
     assert [h.url for h in s.search(engine, f"tu{s.MAX_BODY_TOKENS - 1}")] == ["https://a.gov.vn/dai.html"]
     assert s.search(engine, f"tu{s.MAX_BODY_TOKENS}") == []
-    with pytest.raises(s.SearchQueryError, match="nothing to search for"):  # longer than any indexed word
+    with pytest.raises(s.SearchQueryError, match="3000 letters"):  # longer than any indexed word: said
         s.search(engine, "x" * 3000)
     assert s.search(engine, "x" * s.MAX_TOKEN_CHARS) == []
     assert [h.url for h in s.search(engine, '"bai dai"')] == ["https://a.gov.vn/dai.html"]
@@ -443,6 +446,102 @@ def test_cli_usage_errors_are_one_line(corpora, argv, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_phrases_past_256_repeats_of_a_word_agree_on_both_backends(db_url):
+    """PostgreSQL keeps 256 positions per word; SQLite holds a placeholder past them, so a phrase
+    later in a long body is found by neither rather than by one (a hostile-input audit found it)."""
+    engine = make_engine(db_url)
+    body = " ".join(["xa"] * 300) + " xa phuong dac biet"
+    ArticleStore(engine).write([_item("https://a.gov.vn/lap.html", "Bài lặp", body)])
+    assert [h.url for h in s.search(engine, "xa")] == ["https://a.gov.vn/lap.html"]
+    assert [h.url for h in s.search(engine, "phuong dac biet")] == ["https://a.gov.vn/lap.html"]
+    assert s.search(engine, '"xa phuong"') == [], "the 301st 'xa' holds no position on either backend"
+    assert s.search(engine, '"xa xa"') != []
+    document = s._document("Bài lặp", None, body)[2]
+    assert document[: s.MAX_POSITIONS_PER_LEXEME] == ["xa"] * s.MAX_POSITIONS_PER_LEXEME
+    assert document[s.MAX_POSITIONS_PER_LEXEME] is None
+    engine.dispose()
+
+
+def test_a_megabyte_of_distinct_words_is_stored_and_indexed_to_the_limit(db_url):
+    """A 1.5 MB body of distinct 100-letter words: PostgreSQL refuses a tsvector over 1 MB, which
+    failed the portal's whole batch; the document now stops before, the same on SQLite."""
+    engine = make_engine(db_url)
+    words = [f"{i:06d}" + "a" * (s.MAX_TOKEN_CHARS - 6) for i in range(15_000)]
+    ArticleStore(engine).write(
+        [
+            _item("https://a.gov.vn/lon.html", "Bài rất lớn", " ".join(words)),
+            _item("https://a.gov.vn/nho.html", "Bài nhỏ", "Nội dung bình thường."),
+        ]
+    )
+    assert len(s.tsvector_literal("Bài rất lớn", None, " ".join(words)).encode()) < 1_048_576
+    assert [h.url for h in s.search(engine, "rat lon " + words[0])] == ["https://a.gov.vn/lon.html"]
+    indexed = sum(1 for word in s._document("Bài rất lớn", None, " ".join(words))[2] if word)
+    assert 5_000 < indexed < 15_000
+    assert [h.url for h in s.search(engine, words[indexed - 1])] == ["https://a.gov.vn/lon.html"]
+    assert s.search(engine, words[indexed]) == [], "past the budget: on neither backend"
+    assert [h.url for h in s.search(engine, "binh thuong")] == ["https://a.gov.vn/nho.html"]
+    engine.dispose()
+
+
+def test_full_width_input_finds_the_article(db_url):
+    engine = make_engine(db_url)
+    ArticleStore(engine).write([_item("https://a.gov.vn/ubnd.html", "Ｑuyết định của ＵＢＮＤ", "Nội dung.")])
+    assert [h.url for h in s.search(engine, "quyet dinh ubnd")] == ["https://a.gov.vn/ubnd.html"]
+    assert [h.url for h in s.search(engine, "ＵＢＮＤ")] == ["https://a.gov.vn/ubnd.html"]
+    engine.dispose()
+
+
+def test_cli_edges_are_one_line_errors_or_results(corpora):
+    """Found by a hostile-input audit: tracebacks for a huge --limit and --since 0001-01-01, a
+    case-sensitive --site."""
+    db = corpora["sqlite"]
+    huge = run_govnews("search", "dang bo", "--db", db, "--limit", "99999999999999999999")
+    assert huge.returncode == 2
+    assert "--limit" in huge.stderr
+    assert "Traceback" not in huge.stderr
+    assert len(huge.stderr.strip().splitlines()) == 1
+    every = run_govnews("search", "dang bo", "--db", db, "--since", "0001-01-01", "--limit", "1000")
+    plain = run_govnews("search", "dang bo", "--db", db, "--limit", "1000")
+    assert every.returncode == 0, every.stderr
+    assert every.stdout == plain.stdout
+    assert every.stdout
+    host = plain.stdout.splitlines()[0].split("\t")[1]
+    for typed in (host.upper(), f"www.{host}", f"https://{host}/tin/", f"{host}."):
+        result = run_govnews("search", "dang bo", "--db", db, "--site", typed, "--limit", "1000")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout, typed
+        assert {line.split("\t")[1] for line in result.stdout.splitlines()} == {host}, typed
+    missing = run_govnews("search", "dang bo", "--db", db, "--site", "khong-co.gov.vn")
+    assert missing.returncode == 0
+    assert "no portal khong-co.gov.vn" in missing.stderr
+    bad = run_govnews("search", "dang bo", "--db", db, "--site", "<b>x</b>")
+    assert bad.returncode == 2
+    assert "not a portal host" in bad.stderr
+    long_word = run_govnews("search", "a" * 101, "--db", db)
+    assert long_word.returncode == 2
+    assert "101 letters" in long_word.stderr
+
+
+def test_cli_output_carries_no_terminal_controls(tmp_path):
+    """A title stored with C1 controls and bidi overrides (by an older govnews, or another tool)
+    is printed without them: U+009B starts a terminal escape sequence, U+202E reverses text."""
+    import json as json_
+
+    db = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    engine = make_engine(db)
+    ArticleStore(engine).write([_item("https://a.gov.vn/dk.html", "Điều khiển", "Nội dung kiểm tra.")])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE articles SET title = :t"), {"t": "Điều\x9b31m khiển\u202egpj.exe\ttab"})
+    engine.dispose()
+    lines = run_govnews("search", "kiem tra", "--db", db)
+    assert lines.returncode == 0, lines.stderr
+    assert not any(c in lines.stdout for c in "\x9b\u202e"), repr(lines.stdout)
+    assert lines.stdout.count("\t") == 4
+    as_json = run_govnews("search", "kiem tra", "--db", db, "--json")
+    assert not any(c in as_json.stdout for c in "\x9b\u202e"), repr(as_json.stdout)
+    assert json_.loads(as_json.stdout)["title"] == "Điều\x9b31m khiển\u202egpj.exe\ttab", "escaped, not lost"
 
 
 def test_cli_hostile_query_is_not_a_crash(corpora):

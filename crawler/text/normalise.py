@@ -13,10 +13,30 @@ import unicodedata
 
 # Zero-width and invisible formatting characters editors paste from Word/Zalo.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
-# Control characters other than tab/newline; NUL bytes included.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab/newline, NUL included; the C1 controls (U+0080-U+009F: U+009B
+# opens a terminal escape sequence); the bidirectional embeddings, overrides and isolates and the
+# direction marks (U+202E shows "gpj.exe" as "exe.jpg"): Vietnamese text needs none of them.
+# U+0085 (NEL) is left to the space folding, which takes it for a line break.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 _DROPPED = re.compile(f"{_INVISIBLE.pattern[:-1]}{_CONTROL.pattern[1:]}")  # both sets, removed in one pass
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+_UNPRINTABLE = re.compile(f"[\t\n\r\x85{_CONTROL.pattern[1:-1]}]")
+_JSON_UNSAFE = re.compile(f"[\x85{_CONTROL.pattern[1:-1]}]")
+
+
+def printable(value: str | None) -> str:
+    """A stored value as one terminal-safe line: every control (tab and newline included, which
+    would break a tab-separated line) and bidi override a space. For text that reached the store
+    before :func:`clean_text` dropped them, or that was written by other tools."""
+    return _UNPRINTABLE.sub(" ", value) if value else ""
+
+
+def terminal_safe_json(line: str) -> str:
+    """A JSON text with the C1 controls and bidi overrides escaped (``json.dumps(ensure_ascii=False)``
+    escapes only U+0000-U+001F): the same JSON, safe to print to a terminal."""
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
 
 
 def nfc(value: str) -> str:
