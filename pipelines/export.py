@@ -43,7 +43,7 @@ def record(article: m.Article) -> dict:
         "updated": iso(article.updated),
         "summary": article.summary,
         "body_text": article.body_text,
-        "body_html": sanitise_html(article.body_html),
+        "body_html": sanitise_html(article.body_html, canonical),  # relative links as the portal resolved them
         "captions": [{"image_url": i.image_url, "caption": i.caption} for i in article.images],
         "source": article.source,
         "source_url": article.source_url,

@@ -52,17 +52,42 @@ _ALLOWED_ATTRIBUTES = {
 }
 
 
+_URL_ATTRIBUTES = {("a", "href"), ("img", "src")}
+_SCHEMES = {"http", "https", "mailto"}
+
+
 def sanitise_html(markup: str | None, base_url: str | None = None) -> str | None:
-    """Allow-list sanitising: no scripts, handlers, styles, iframes, javascript:/data: URLs."""
+    """Allow-list sanitising: no scripts, handlers, styles, iframes, javascript:/data: URLs.
+
+    ``base_url`` (the article's own URL): relative ``href``/``src`` are made absolute against it, as
+    the portal's page resolved them; shown anywhere else (an export, ``govnews serve``) a relative
+    ``/uploads/a.jpg`` would point at that host instead. A URL that resolves to a scheme outside
+    the allow-list is dropped."""
     if not markup:
         return None
     import nh3
+
+    resolve = None
+    if base_url and base_url.lower().startswith(("http://", "https://")):
+        from urllib.parse import urljoin, urlsplit
+
+        def resolve(tag: str, attribute: str, value: str) -> str | None:
+            # nh3 calls this after its scheme check: javascript: and data: never reach it
+            if (tag, attribute) not in _URL_ATTRIBUTES or value.startswith("#"):
+                return value  # a fragment stays a jump within the page showing it
+            try:
+                absolute = urljoin(base_url, value.strip())
+                scheme = urlsplit(absolute).scheme.lower()
+            except ValueError:  # an unparseable URL (a bad IPv6 host): no link rather than a broken one
+                return None
+            return absolute if scheme in _SCHEMES else None
 
     return nh3.clean(
         markup,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        attribute_filter=resolve,
+        url_schemes=_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

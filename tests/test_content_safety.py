@@ -63,6 +63,26 @@ def test_safe_markup_kept():
     assert "<td>1</td>" in clean
 
 
+def test_relative_links_resolve_against_the_article():
+    """Stored bodies keep the portal's relative URLs; leaving govnews (export, serve) they are made
+    absolute against the article's URL, or they would point at the viewer's own host (audit)."""
+    base = "https://a.gov.vn/tin-tuc/2025/bai.html"
+    clean = sanitise_html(
+        '<p><img src="/uploads/a.jpg"><img src="b.jpg"><a href="../c.pdf">c</a><a href="#muc-1">mục</a>'
+        '<a href="//cdn.a.gov.vn/d.jpg">d</a><a href="javascript:alert(1)">j</a><a href="http://[::1">v6</a></p>',
+        base,
+    )
+    assert '<img src="https://a.gov.vn/uploads/a.jpg">' in clean
+    assert '<img src="https://a.gov.vn/tin-tuc/2025/b.jpg">' in clean
+    assert 'href="https://a.gov.vn/tin-tuc/c.pdf"' in clean
+    assert 'href="#muc-1"' in clean, "a jump within the page stays one"
+    assert 'href="https://cdn.a.gov.vn/d.jpg"' in clean
+    assert "javascript" not in clean
+    assert "[::1" not in clean
+    assert sanitise_html('<img src="/a.jpg">') == '<img src="/a.jpg">', "no base: left as stored"
+    assert sanitise_html('<img src="/a.jpg">', "javascript:alert(1)") == '<img src="/a.jpg">'
+
+
 def test_sql_text_verbatim_and_nul_removed_by_rule(db_url):
     store = ArticleStore(make_engine(db_url))
     title = "'); DROP TABLE articles;-- %s %(x)s :name ?"

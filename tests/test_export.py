@@ -58,6 +58,17 @@ def test_date_range_and_site(sqlite_url):
     assert [r["site"] for r in _export(sqlite_url, "--from", "2025-01-01")[0]] == ["b.gov.vn"]
     assert [r["site"] for r in _export(sqlite_url, "--to", "2025-01-01")[0]] == ["portal.gov.vn"]
     assert [r["site"] for r in _export(sqlite_url, "--site", "www.b.gov.vn")[0]] == ["b.gov.vn"]
+    assert [r["site"] for r in _export(sqlite_url, "--site", "B.GOV.VN.")[0]] == ["b.gov.vn"]
+    assert [r["site"] for r in _export(sqlite_url, "--from", "0001-01-01")[0]] == ["portal.gov.vn", "b.gov.vn"]
+
+
+def test_exported_body_html_links_resolve_against_the_article(sqlite_url):
+    """A body's relative image and link are the portal's: the export makes them absolute (audit)."""
+    store = ArticleStore(make_engine(sqlite_url))
+    store.write([make_item(body_html='<p>Ảnh <img src="/uploads/a.jpg"> <a href="b.html">tiếp</a></p>')])
+    (record,), _ = _export(sqlite_url)
+    assert '<img src="https://portal.gov.vn/uploads/a.jpg">' in record["body_html"]
+    assert 'href="https://portal.gov.vn/news/tin-tuc/b.html"' in record["body_html"]
 
 
 def test_csv_cells_cannot_run_as_formulas(sqlite_url, tmp_path):
