@@ -82,7 +82,30 @@ def build_store(path: Path) -> str:
         ]
     )
     engine.dispose()
+    add_hostile_run(path)
     return url
+
+
+# A crawl run whose portal and failed check hold markup: not a host the registry admits now, but a
+# row another tool, an older govnews or a hand edit may leave; the dashboard's table chart writes
+# its cells with innerHTML.
+HOSTILE_RUN_SITE = "hostile-run.example.gov.vn<img src=x onerror=window.pwned=20>"
+HOSTILE_CHECK = "<script>window.pwned=21</script><img src=x onerror=window.pwned=22>"
+
+
+def add_hostile_run(path: Path) -> None:
+    import sqlite3
+
+    stats = {
+        "summary": {"health": "failed"},
+        "scrapy": {"govnews/fields/articles": 3, "govnews/fields/published": 3, "govnews/health/failed": HOSTILE_CHECK},
+    }
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO crawl_runs (site, started_at, finished_at, mode, stats, outcome) "
+            "VALUES (?, '2025-10-01 00:00:00', '2025-10-01 00:05:00', 'incremental', ?, ?)",
+            (HOSTILE_RUN_SITE, json.dumps(stats), "unfinished: <b onmouseover=window.pwned=23>failed</b>"),
+        )
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import run_govnews
-from serve_support import HOSTILE_URL
+from serve_support import HOSTILE_CHECK, HOSTILE_RUN_SITE, HOSTILE_URL
 from sqlalchemy.engine import make_url
 
 from crawler.serve import build_datasette
@@ -172,8 +172,9 @@ def test_canned_queries(ds, serve_store):
     portals = {row["portal"] for row in latest}
     assert len(portals) == _scalar(serve_store, "SELECT count(DISTINCT site_id) FROM articles WHERE removed_at IS NULL")
     assert all(sum(1 for row in latest if row["portal"] == portal) <= 5 for portal in portals)
-    # every crawl of the fixture finished: nothing needs attention, and every portal has a health row
-    assert _json(ds, f"/{DB}/portals_needing_attention.json?_shape=array") == []
+    # every crawl of the corpora finished: only the hostile run (serve_support) needs attention
+    attention = _json(ds, f"/{DB}/portals_needing_attention.json?_shape=array")
+    assert [row["portal"] for row in attention] == [HOSTILE_RUN_SITE]
     dashboard = _get(ds, "/-/dashboards/govnews").text
     assert "Articles per day per portal" in dashboard
     assert "Per-portal health" in dashboard
@@ -196,7 +197,7 @@ def test_a_failed_crawl_needs_attention(tmp_path, serve_store):
                 (site, json.dumps(stats), outcome),
             )
     rows = _json(build_datasette(url), f"/{DB}/portals_needing_attention.json?_shape=array")
-    assert {row["portal"] for row in rows} == {"skhcn.nghean.gov.vn", "vinhthanh.cantho.gov.vn"}
+    assert {row["portal"] for row in rows} == {"skhcn.nghean.gov.vn", "vinhthanh.cantho.gov.vn", HOSTILE_RUN_SITE}
     dropped = next(row for row in rows if row["portal"] == "vinhthanh.cantho.gov.vn")
     assert dropped["published_coverage"] < 0.1 < dropped["published_coverage_before"]
 
@@ -372,3 +373,115 @@ def test_the_list_facet_counts_as_datasettes_array_facet(ds, serve_store):
         assert ours
     value, count = next(iter(ours.items()))
     assert len(_ids(ds, f"/{DB}/articles?categories__arraycontains={quote(value)}&_search=dang+bo")) == count
+
+
+# -- found by a hostile-input audit -----------------------------------------------------------------
+def test_the_dashboard_tables_escape_what_they_show(ds):
+    """datasette-dashboards' table chart writes each cell with innerHTML: its queries escape the
+    values, so the browser shows a hostile portal name or check as text (tests/test_serve_browser.py
+    runs the page)."""
+    import html
+
+    from crawler.serve.metadata import dashboard
+
+    charts = dashboard(DB)["charts"]
+    tables = [chart for chart in charts.values() if chart["library"] == "table"]
+    assert tables
+    for chart in tables:
+        rows = _json(ds, f"/{DB}.json?_shape=array&sql={quote(chart['query'])}")
+        hostile = [row for row in rows if row["portal"] == html.escape(HOSTILE_RUN_SITE)]
+        assert hostile, chart["title"]
+        for row in rows:
+            for value in row.values():
+                assert not (isinstance(value, str) and "<" in value), (chart["title"], value)
+        shown = " ".join(str(value) for value in hostile[0].values())
+        assert html.escape(HOSTILE_CHECK) in shown or "&lt;b onmouseover" in shown
+    # the canned query behind the attention table is Datasette's own page, which escapes: raw there
+    rows = _json(ds, f"/{DB}/portals_needing_attention.json?_shape=array")
+    assert HOSTILE_RUN_SITE in {row["portal"] for row in rows}
+
+
+def test_every_response_carries_a_content_security_policy(ds):
+    for path in ["/", f"/{DB}/articles", "/-/dashboards/govnews", f"/{DB}/articles?_sort=nosuch"]:
+        policy = _get(ds, path).headers.get("content-security-policy", "")
+        for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "connect-src 'self'"]:
+            assert directive in policy, (path, directive)
+        # vega compiles the charts' expressions with Function(): only the dashboards may evaluate code
+        assert ("'unsafe-eval'" in policy) == path.startswith("/-/dashboards"), path
+
+
+@pytest.mark.parametrize("month", ["0001-01", "9999-12", "2025-02"])
+def test_any_month_of_years_1_to_9999_filters(ds, month):
+    assert _get(ds, f"/{DB}/articles.json?published__month={month}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "month", ["0000-01", "2025-13", "2025-00", "\u0662\u0660\u0662\u0665-01", "２０２５-01", "2025-1"]
+)
+def test_a_month_that_is_not_one_is_a_400(ds, month):
+    response = _get(ds, f"/{DB}/articles.json?published__month={quote(month)}")
+    assert response.status_code == 400, response.text[:300]
+    assert "YYYY-MM" in response.json()["error"]
+
+
+def test_month_bounds_at_the_ends_of_the_calendar():
+    from crawler.serve.plugin import month_bounds
+
+    assert month_bounds("0001-01") == ("0001-01-01 00:00:00", "0001-01-31 17:00:00")
+    assert month_bounds("9999-12") == ("9999-11-30 17:00:00", "9999-12-31 17:00:00")
+    assert month_bounds("2024-02") == ("2024-01-31 17:00:00", "2024-02-29 17:00:00")
+
+
+def test_client_mistakes_are_4xx_not_500(ds):
+    for path in [f"/{DB}/articles?_sort=nosuch", f"/{DB}/articles?_sort_desc=nosuch",
+                 f"/{DB}/articles?_sort=title&_sort_desc=title"]:
+        response = _get(ds, path)
+        assert response.status_code == 400, (path, response.status_code)
+
+    async def send(method: str, path: str):
+        return await ds.client.request(method, path, data={"q": "dang bo"})
+
+    for method, path in [("POST", f"/{DB}/search"), ("POST", f"/{DB}"), ("PUT", f"/{DB}/articles"),
+                         ("DELETE", f"/{DB}/articles/1"), ("PATCH", "/")]:
+        response = asyncio.run(send(method, path))
+        assert response.status_code == 405, (method, path, response.status_code)
+        assert "read-only" in response.text
+
+
+def test_a_search_that_cannot_run_says_why(ds):
+    """More than 64 words, or a word longer than any indexed one: the CLI's usage error, in the
+    browser too, not an empty page."""
+    many = "+".join(f"tu{i}" for i in range(70))
+    table = _get(ds, f"/{DB}/articles?_search={many}")
+    assert table.status_code == 400
+    assert "too many words" in table.text
+    canned = _get(ds, f"/{DB}/search?q={many}")
+    assert canned.status_code == 200
+    assert '<p class="message-error">too many words in the query (70; at most 64)</p>' in canned.text
+    long_word = _get(ds, f"/{DB}/articles.json?_search={'a' * 150}")
+    assert long_word.status_code == 400
+    assert "150 letters" in long_word.json()["error"]
+    assert "message-error" not in _get(ds, f"/{DB}/search?q=dang+bo").text
+    assert "message-error" not in _get(ds, f"/{DB}/search").text
+
+
+def test_the_article_page_resolves_relative_links_against_the_article(ds, serve_store):
+    """A body's ``/uploads/a.jpg`` is the portal's image; shown by Datasette it must not point at
+    127.0.0.1."""
+    with sqlite3.connect(make_url(serve_store).database) as connection:
+        rows = connection.execute(
+            "SELECT id, url, body_html FROM articles WHERE body_html LIKE '%src=\"/%' OR body_html LIKE '%href=\"/%'"
+            " LIMIT 20"
+        ).fetchall()
+    assert rows, "the corpora hold relative image and link URLs"
+    for article_id, url, _ in rows:
+        from parsel import Selector
+
+        body = Selector(_get(ds, f"/{DB}/articles/{article_id}").text).css("article.govnews-article .body")
+        assert body, url
+        addresses = body.css("[src]::attr(src), [href]::attr(href)").getall()
+        assert addresses
+        origin = "/".join(url.split("/")[:3]) + "/"
+        relative = [a for a in addresses if not a.startswith(("http://", "https://", "mailto:", "#"))]
+        assert relative == [], (url, relative)
+        assert any(a.startswith(origin) for a in addresses)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from serve_support import HOSTILE_URL, Server
+from serve_support import HOSTILE_CHECK, HOSTILE_RUN_SITE, HOSTILE_URL, Server
 from sqlalchemy.engine import make_url
 
 from pipelines.search import fold
@@ -64,6 +64,13 @@ def browser() -> Iterator:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()
+
+
+def server_policy(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - the test's own 127.0.0.1 server
+        return response.headers.get("content-security-policy", "")
 
 
 def _shot(browser, name: str) -> None:
@@ -185,5 +192,14 @@ def test_the_dashboard_draws_its_chart_offline(server, browser):
     _wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#card-per-day svg, #card-per-day canvas"), 30)
     tables = browser.find_elements(By.CSS_SELECTOR, "table")
     assert any("khxhnvnghean.gov.vn" in table.text for table in tables), "per-portal health lists the portals"
+    # a crawl run whose portal and failed check hold markup (serve_support): shown as text, never run
+    shown = " ".join(table.text for table in tables)
+    assert HOSTILE_RUN_SITE in shown
+    assert HOSTILE_CHECK in shown
+    assert not browser.find_elements(By.CSS_SELECTOR, "#card-health img, #card-attention img, td script, td b")
+    for cell in browser.find_elements(By.CSS_SELECTOR, "td"):
+        if HOSTILE_RUN_SITE in cell.text and cell.is_displayed():
+            cell.click()
     assert browser.execute_script("return typeof window.pwned") == "undefined"
+    assert "object-src 'none'" in server_policy(server.base + "/-/dashboards/govnews")
     _shot(browser, "dashboard")

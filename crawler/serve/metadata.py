@@ -180,6 +180,24 @@ def _tables() -> dict[str, dict[str, Any]]:
     return tables
 
 
+HEALTH_COLUMNS = (
+    *("portal", "last_run", "outcome", "health", "articles_parsed"),
+    *("published_coverage", "last_live_success", "stored"),
+)
+ATTENTION_COLUMNS = (
+    *("portal", "last_run", "outcome", "failed_checks"),
+    *("published_coverage", "published_coverage_before", "last_live_success"),
+)
+
+
+def html_escaped(sql: str, columns: tuple[str, ...]) -> str:
+    """``sql`` with each of its ``columns`` HTML-escaped by ``govnews_html``: datasette-dashboards'
+    table chart writes every cell with ``innerHTML``, so a portal name or a check name holding
+    markup would run in the operator's browser. Escaped, the browser shows the text as written."""
+    selected = ", ".join(f"govnews_html({column}) as {column}" for column in columns)
+    return f"select {selected} from ({sql.strip()})"  # noqa: S608 - constant SQL and column names
+
+
 def dashboard(database: str) -> dict[str, Any]:
     """The datasette-dashboards configuration: articles per day per portal, and per-portal health."""
     return {
@@ -205,14 +223,14 @@ def dashboard(database: str) -> dict[str, Any]:
             "health": {
                 "title": "Per-portal health (last crawl)",
                 "db": database,
-                "query": PORTAL_HEALTH,
+                "query": html_escaped(PORTAL_HEALTH, HEALTH_COLUMNS),
                 "library": "table",
                 "display": {},
             },
             "attention": {
                 "title": "Needing attention",
                 "db": database,
-                "query": NEEDS_ATTENTION,
+                "query": html_escaped(NEEDS_ATTENTION, ATTENTION_COLUMNS),
                 "library": "table",
                 "display": {},
             },

@@ -33,13 +33,34 @@ from markupsafe import Markup
 
 from crawler.serve.metadata import VN_OFFSET
 
-MONTH = re.compile(r"\d{4}-\d{2}")
+MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")  # ASCII digits: \d takes ٣ and ３ too, which int() reads
 _WEB_URL = re.compile(r"https?://", re.IGNORECASE)
 SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
-]
+]  # and a content-security-policy per page: content_security_policy()
+# Nothing loads from or talks to another origin but images (the portals' own, on the article page);
+# no plugin, no <base>, no form posting elsewhere. Inline scripts stay allowed: Datasette's own pages
+# are built on them; what keeps stored text inert is that it is escaped everywhere (and the
+# dashboard's table cells, which datasette-dashboards writes as innerHTML, are escaped in SQL).
+_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'{eval}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' http: https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def content_security_policy(path: str) -> bytes:
+    """The page's policy: vega (the dashboard's charts) compiles its expressions with Function(), so
+    the dashboards alone may evaluate code."""
+    charts = path.startswith("/-/dashboards")
+    return _POLICY.format(eval=" 'unsafe-eval'" if charts else "").encode()
+
+
+# A read-only archive: any other method is refused before Datasette sees it (Datasette 0.65 answers a
+# POST to a canned query with a 500).
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 @hookimpl(trylast=True)
@@ -48,6 +69,14 @@ def prepare_connection(conn) -> None:
 
     register_sqlite_functions(conn)
     conn.create_function("escape_fts", 1, match_expression, deterministic=True)
+    conn.create_function("govnews_html", 1, html_text, deterministic=True)
+
+
+def html_text(value):
+    """A value as HTML text (``&``, ``<``, ``>``, quotes escaped); numbers and NULL unchanged."""
+    import html
+
+    return html.escape(value) if isinstance(value, str) else value
 
 
 @hookimpl
@@ -57,11 +86,15 @@ def asgi_wrapper(datasette):
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
+            if scope.get("method", "GET") not in READ_METHODS:
+                await _refuse(send)
+                return
 
             async def sending(message):
                 if message["type"] == "http.response.start":
                     names = {name.lower() for name, _ in message.get("headers", [])}
-                    extra = [(n, v) for n, v in SECURITY_HEADERS if n not in names]
+                    policy = (b"content-security-policy", content_security_policy(scope.get("path", "")))
+                    extra = [(n, v) for n, v in [*SECURITY_HEADERS, policy] if n not in names]
                     message = {**message, "headers": [*message.get("headers", []), *extra]}
                 await send(message)
 
@@ -70,6 +103,37 @@ def asgi_wrapper(datasette):
         return add_headers
 
     return wrap
+
+
+async def _refuse(send) -> None:
+    body = b"405 Method Not Allowed: this archive is read-only\n"
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"allow", b"GET, HEAD, OPTIONS"),
+        *SECURITY_HEADERS,
+        (b"content-security-policy", content_security_policy("")),
+    ]
+    await send({"type": "http.response.start", "status": 405, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# Datasette 0.65 raises these for a request it cannot answer with its default status, 500
+_CLIENT_ERRORS = ("Cannot sort table by", "Cannot use _sort and _sort_desc")
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    """A sort by a column the table does not have is the request's fault: 400, not 500. Datasette's
+    own handler (``trylast``) renders the page; this one only corrects the status."""
+    from datasette.views.base import DatasetteError
+
+    if (
+        isinstance(exception, DatasetteError)
+        and exception.status == 500
+        and str(exception.message).startswith(_CLIENT_ERRORS)
+    ):
+        exception.status = 400
+        exception.title = exception.title or "Bad request"
 
 
 def vn_time(value: str | None) -> str:
@@ -229,27 +293,44 @@ def register_facet_classes():
 
 def month_bounds(month: str) -> tuple[str, str]:
     """The UTC bounds ``[start, end)`` of a calendar month in Vietnam (UTC+7), as stored times compare
-    (``YYYY-MM-DD HH:MM:SS``): a range an index on the column can answer."""
+    (``YYYY-MM-DD HH:MM:SS``): a range an index on the column can answer. Any month of years 1-9999
+    (January of year 1 starts before datetime's range: its start is the first stored time possible)."""
+    from calendar import monthrange
     from datetime import datetime, timedelta
 
     year, number = int(month[:4]), int(month[5:7])
-    start = datetime(year, number, 1) - timedelta(hours=7)  # noqa: DTZ001 - naive UTC, as stored
-    following = datetime(year + number // 12, number % 12 + 1, 1) - timedelta(hours=7)  # noqa: DTZ001
-    return start.strftime("%Y-%m-%d %H:%M:%S"), following.strftime("%Y-%m-%d %H:%M:%S")
+    first = datetime(year, number, 1)  # noqa: DTZ001 - naive UTC, as stored
+    start = first - timedelta(hours=7) if (year, number) > (1, 1) else first
+    # the month ends at midnight after its last day in Vietnam: 17:00 UTC that day
+    end = datetime(year, number, monthrange(year, number)[1], 17)  # noqa: DTZ001
+    return start.isoformat(sep=" ", timespec="seconds"), end.isoformat(sep=" ", timespec="seconds")
+
+
+def valid_month(value: str | None) -> bool:
+    """``YYYY-MM`` in ASCII digits, a real month of years 1-9999."""
+    return bool(value) and MONTH.fullmatch(value) is not None and int(value[:4]) >= 1 and 1 <= int(value[5:]) <= 12
 
 
 @hookimpl
 def filters_from_request(request, database, table, datasette):
+    if table == "articles":
+        for key in request.args:
+            if key == "_search" or key.startswith("_search_"):
+                problem = search_error(request.args.get(key))
+                if problem:  # the CLI's usage error, not a silent empty page
+                    from datasette.utils.asgi import BadRequest
+
+                    raise BadRequest(f"{key}: {problem}")
     clauses, params, described = [], {}, []
     for i, key in enumerate(sorted(request.args)):
         if not key.endswith("__month") or key.startswith("_"):
             continue
         column = key.removesuffix("__month")
         value = request.args.get(key)
-        if not MONTH.fullmatch(value) or not 1 <= int(value[5:]) <= 12:
+        if not valid_month(value):
             from datasette.utils.asgi import BadRequest
 
-            raise BadRequest(f"{key}: give a month as YYYY-MM")
+            raise BadRequest(f"{key}: give a month as YYYY-MM (year 0001-9999, month 01-12)")
         clauses.append(f"{escape_sqlite(column)} >= :month_start_{i} and {escape_sqlite(column)} < :month_end_{i}")
         params[f"month_start_{i}"], params[f"month_end_{i}"] = month_bounds(value)
         described.append(f"{column} in {value} (Vietnam time)")
@@ -322,9 +403,29 @@ async def article_view(datasette, database: str, article_id: str) -> dict[str, A
     }
 
 
+def search_error(value: str | None) -> str | None:
+    """Why a typed search cannot run (too many words, a word too long to be indexed), as
+    ``govnews search`` says it; ``None`` for a query that runs, or one with no words at all (only
+    punctuation: an empty result, as an empty box gives)."""
+    from pipelines.search import SearchQueryError, fold, parse_query
+
+    if not value or not re.search(r"[^\W_]", fold(value)):
+        return None
+    try:
+        parse_query(value)
+    except SearchQueryError as error:
+        return str(error)
+    return None
+
+
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if view_name != "row" or table != "articles" or request is None:
+    if request is None:
+        return {}
+    if template == "query.html" or template.startswith("query-"):
+        # the canned search: a query that cannot run says why instead of listing nothing
+        return {"govnews_search_error": search_error(request.args.get("q")) if "q" in request.args else None}
+    if view_name != "row" or table != "articles":
         return {}
 
     async def inner() -> dict[str, Any]:
