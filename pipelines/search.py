@@ -4,7 +4,7 @@ People type without diacritics: "quyet dinh bo nhiem" must find "Quyết định
 must find "Đảng bộ" (``đ`` is a letter of its own, not a diacritic: Unicode does not decompose it,
 so SQLite's ``remove_diacritics`` and a plain NFD strip both leave it alone). One function,
 :func:`fold`, folds the indexed text and every query, so both always agree:
-NFC, lower case, tone marks and other diacritics removed, ``đ`` -> ``d``.
+NFKC, case folded, tone marks and other diacritics removed, ``đ`` -> ``d``.
 
 Both backends index the *same Python tokens* of the folded text, so they find the same articles:
 
@@ -63,6 +63,9 @@ MAX_TITLE_TOKENS, MAX_SUMMARY_TOKENS, MAX_BODY_TOKENS = 300, 1_000, 15_000
 MAX_TOKEN_CHARS = 100
 MAX_POSITIONS_PER_LEXEME = 256
 MAX_QUERY_TERMS = 64
+# words over all terms: a phrase is one term, and a pasted page as one phrase made PostgreSQL give up
+# ("stack depth" / StatementTooComplex) where SQLite found nothing
+MAX_QUERY_WORDS = 256
 # bm25() weights of the FTS5 columns and ts_rank's {D, C, B, A} weights: a title hit counts most
 FTS_WEIGHTS = (10.0, 4.0, 1.0)
 PG_WEIGHTS = "{0.0, 0.1, 0.4, 1.0}"
@@ -86,13 +89,15 @@ _FOLD = _fold_table()
 
 
 def fold(value: str | None) -> str:
-    """The search form of a text: NFKC, lower case, no tone marks or diacritics, ``đ`` -> ``d``.
+    """The search form of a text: NFKC, case folded, no tone marks or diacritics, ``đ`` -> ``d``.
     Index and query go through this one function on every backend. NFKC, not NFC: full-width
     letters and digits (``ＵＢＮＤ``, typed by East Asian input methods), ligatures (``ﬁ``) and
-    superscripts are the same word as their plain forms; Vietnamese letters compose as in NFC."""
+    superscripts are the same word as their plain forms; Vietnamese letters compose as in NFC.
+    ``casefold``, not ``lower``: FTS5's tokenizer folds further than ``lower`` (Greek final ς to σ),
+    which PostgreSQL, given the tokens as they are, would not; folded first, both hold the same."""
     if not value:
         return ""
-    folded = unicodedata.normalize("NFKC", value).lower().translate(_FOLD)
+    folded = unicodedata.normalize("NFKC", value).casefold().translate(_FOLD)
     if not folded.isascii():  # a letter outside the table (Greek, Cyrillic...): strip its marks too
         folded = unicodedata.normalize(
             "NFKC", "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
@@ -250,6 +255,9 @@ def parse_query(value: str) -> Query:
         raise SearchQueryError(f"nothing to search for in {shown!r}: give words (letters or digits)")
     if len(terms) > MAX_QUERY_TERMS:
         raise SearchQueryError(f"too many words in the query ({len(terms)}; at most {MAX_QUERY_TERMS})")
+    words = sum(len(term.words) for term in terms)
+    if words > MAX_QUERY_WORDS:
+        raise SearchQueryError(f"too many words in the query ({words}; at most {MAX_QUERY_WORDS} in all its phrases)")
     return Query(tuple(terms))
 
 

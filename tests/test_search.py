@@ -133,6 +133,7 @@ def _urls(url: str, query: str, **options) -> list[str]:
         ("Ελληνικά", "ελληνικα"),  # marks of other scripts go too
         ("ＵＢＮＤ Ｔỉnh １２３", "ubnd tinh 123"),  # full-width letters and digits (East Asian input)
         ("ﬁnance m²", "finance m2"),  # ligatures and superscripts: NFKC
+        ("ΛΌΓΟΣ λόγος", "λογοσ λογοσ"),  # final sigma: FTS5 folds it, so the fold does first
     ],
 )
 def test_fold(value, folded):
@@ -483,6 +484,38 @@ def test_a_megabyte_of_distinct_words_is_stored_and_indexed_to_the_limit(db_url)
     assert s.search(engine, words[indexed]) == [], "past the budget: on neither backend"
     assert [h.url for h in s.search(engine, "binh thuong")] == ["https://a.gov.vn/nho.html"]
     engine.dispose()
+
+
+def test_a_phrase_of_a_whole_page_is_a_usage_error():
+    """One quoted phrase is one term: 20,000 words in it made PostgreSQL fail (StatementTooComplex)."""
+    with pytest.raises(s.SearchQueryError, match="at most 256"):
+        s.parse_query("-".join(f"w{i}" for i in range(20_000)))
+    assert len(s.parse_query('"' + " ".join(f"w{i}" for i in range(256)) + '"').terms[0].words) == 256
+
+
+def test_greek_final_sigma_agrees_on_both_backends(db_url):
+    engine = make_engine(db_url)
+    ArticleStore(engine).write([_item("https://a.gov.vn/hy-lap.html", "Tin Hy Lạp", "Ο λόγος του δήμου.")])
+    for typed in ("λογοσ", "λόγος", "ΛΌΓΟΣ"):
+        assert [h.url for h in s.search(engine, typed)] == ["https://a.gov.vn/hy-lap.html"], typed
+    engine.dispose()
+
+
+def test_times_past_year_9999_in_vietnam_print(db_url, tmp_path):
+    """A stored time in the last hours of 9999 (UTC) is year 10000 in Vietnam: search and export
+    printed an OverflowError traceback; the time is now given in UTC."""
+    engine = make_engine(db_url)
+    edge = datetime(9999, 12, 31, 20, tzinfo=UTC)
+    ArticleStore(engine).write([_item("https://a.gov.vn/bien.html", "Ngày biên", "Nội dung edgeday.", updated=edge)])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE articles SET published = :p"), {"p": edge.replace(tzinfo=None)})
+    engine.dispose()
+    found = run_govnews("search", "edgeday", "--db", db_url, "--json")
+    assert found.returncode == 0, found.stderr
+    assert '"published": "9999-12-31T20:00:00+00:00"' in found.stdout
+    exported = run_govnews("export", "--db", db_url)
+    assert exported.returncode == 0, exported.stderr
+    assert '"updated": "9999-12-31T20:00:00+00:00"' in exported.stdout
 
 
 def test_full_width_input_finds_the_article(db_url):

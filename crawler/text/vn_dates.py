@@ -232,7 +232,12 @@ def parse_feed_date(value: str | None) -> datetime | None:
 
 
 def iso(moment: datetime | None, tz: tzinfo = VN_TZ) -> str | None:
-    """ISO 8601 with offset, in the portal's zone (what readers of the portal saw)."""
+    """ISO 8601 with offset, in the portal's zone (what readers of the portal saw); a moment the zone
+    cannot show (the last hours of year 9999 are year 10000 in Vietnam) in its own offset, never an
+    exception while exporting or printing what the store holds."""
     if moment is None:
         return None
-    return moment.astimezone(tz).isoformat()
+    try:
+        return moment.astimezone(tz).isoformat()
+    except OverflowError:
+        return moment.isoformat()
