@@ -485,3 +485,46 @@ def test_the_article_page_resolves_relative_links_against_the_article(ds, serve_
         relative = [a for a in addresses if not a.startswith(("http://", "https://", "mailto:", "#"))]
         assert relative == [], (url, relative)
         assert any(a.startswith(origin) for a in addresses)
+
+
+def test_raw_search_mode_is_refused(ds):
+    """``_searchmode=raw`` passes FTS5 syntax past the fold: it could match the index's placeholders
+    (U+E000) and never finds a word typed with tone marks."""
+    response = _get(ds, f"/{DB}/articles.json?_search=%EE%80%80&_searchmode=raw")
+    assert response.status_code == 400
+    assert "_searchmode=raw" in response.json()["error"]
+
+
+def test_a_run_with_unreadable_stats_is_shown_not_an_error(tmp_path, serve_store):
+    """One crawl_runs row whose stats are not JSON made every health view a 400 (audit)."""
+    import shutil
+
+    from crawler.serve.metadata import dashboard
+
+    path = tmp_path / "govnews.sqlite3"
+    shutil.copy(make_url(serve_store).database, path)
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO crawl_runs (site, started_at, mode, stats, outcome) "
+            "VALUES ('hong.gov.vn', '2030-01-01 00:00:00', 'incremental', 'not json{', 'finished')"
+        )
+    served = build_datasette(f"sqlite:///{path}")
+    rows = _json(served, f"/{DB}/portals_needing_attention.json?_shape=array")
+    assert {row["portal"]: row["failed_checks"] for row in rows}["hong.gov.vn"] == "stats unreadable"
+    for chart in dashboard(DB)["charts"].values():
+        rows = _json(served, f"/{DB}.json?_shape=array&sql={quote(chart['query'])}")
+        assert rows, chart["title"]
+
+
+def test_a_stored_time_past_year_9999_in_vietnam_shows(tmp_path, serve_store):
+    import shutil
+
+    path = tmp_path / "govnews.sqlite3"
+    shutil.copy(make_url(serve_store).database, path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE articles SET published = '9999-12-31 20:00:00.000000' WHERE url = ?", (HOSTILE_URL,))
+    served = build_datasette(f"sqlite:///{path}")
+    article = _article_id(f"sqlite:///{path}", HOSTILE_URL)
+    page = _get(served, f"/{DB}/articles/{article}")
+    assert page.status_code == 200
+    assert "9999-12-31 20:00:00" in page.text

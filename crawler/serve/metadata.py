@@ -46,15 +46,23 @@ order by o.published desc, o.id, c.id
 # The last run of each portal, its health, and its date coverage against the portal's earlier runs:
 # a portal whose layout changed still answers 200, so a drop in coverage is the first sign.
 _RUNS = """
-with runs as (
+with valid as (
+  -- a run whose stats are not JSON (a hand edit, a truncated write) is shown as such, not an error
+  -- that blanks every portal's row
+  select site, id, started_at, finished_at, outcome, json_valid(stats) as readable,
+         case when json_valid(stats) then stats else '{}' end as stats
+  from crawl_runs
+),
+runs as (
   select site, id, started_at, finished_at, outcome,
          json_extract(stats, '$.summary.health') as health,
-         json_extract(stats, '$.scrapy."govnews/health/failed"') as failed_checks,
+         case when readable then json_extract(stats, '$.scrapy."govnews/health/failed"')
+              else 'stats unreadable' end as failed_checks,
          json_extract(stats, '$.scrapy."govnews/fields/articles"') as parsed,
          json_extract(stats, '$.scrapy."govnews/fields/published"') as dated,
          json_extract(stats, '$.scrapy."govnews/archive/hit"') is null as live,
          row_number() over (partition by site order by id desc) as n
-  from crawl_runs
+  from valid
 ),
 earlier as (
   select site, avg(1.0 * dated / parsed) as dated_share from runs where n > 1 and parsed > 0 group by site
