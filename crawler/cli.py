@@ -285,6 +285,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from pipelines.db import make_engine
     from pipelines.export import ExportQuery, iter_records, write_csv, write_jsonl, write_parquet
 
+    if args.output == "-":  # the usual name for standard output
+        args.output = None
     published_from, published_to = parse_day(args.date_from, "--from"), parse_day(args.date_to, "--to")
     if published_from and published_to and published_from > published_to:
         raise UsageError(f"--from {args.date_from} is after --to {args.date_to}: no article can match")
@@ -292,7 +294,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"--since {args.since}: a cursor is 0 or more")
     if args.format == "parquet":
         if not args.output:
-            raise UsageError("--format parquet needs --output FILE")
+            raise UsageError("--format parquet needs --output FILE (a parquet file is not written to a pipe)")
         try:
             import pyarrow  # noqa: F401
         except ImportError:

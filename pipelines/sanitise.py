@@ -75,8 +75,10 @@ def sanitise_html(markup: str | None, base_url: str | None = None) -> str | None
             # nh3 calls this after its scheme check: javascript: and data: never reach it
             if (tag, attribute) not in _URL_ATTRIBUTES or value.startswith("#"):
                 return value  # a fragment stays a jump within the page showing it
+            # as a browser reads an http(s) URL: tabs and newlines inside dropped, \ taken for /
+            value = value.replace("\t", "").replace("\n", "").replace("\r", "").strip().replace("\\", "/")
             try:
-                absolute = urljoin(base_url, value.strip())
+                absolute = urljoin(base_url, value)
                 scheme = urlsplit(absolute).scheme.lower()
             except ValueError:  # an unparseable URL (a bad IPv6 host): no link rather than a broken one
                 return None

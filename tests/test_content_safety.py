@@ -79,6 +79,10 @@ def test_relative_links_resolve_against_the_article():
     assert 'href="https://cdn.a.gov.vn/d.jpg"' in clean
     assert "javascript" not in clean
     assert "[::1" not in clean
+    # as a browser reads them: a backslash is a slash, tabs and newlines inside are dropped
+    tricky = sanitise_html('<a href="\\\\evil.example\\x">b</a><img src="/up\nloads/a.jpg">', base)
+    assert 'href="https://evil.example/x"' in tricky
+    assert 'src="https://a.gov.vn/uploads/a.jpg"' in tricky
     assert sanitise_html('<img src="/a.jpg">') == '<img src="/a.jpg">', "no base: left as stored"
     assert sanitise_html('<img src="/a.jpg">', "javascript:alert(1)") == '<img src="/a.jpg">'
 

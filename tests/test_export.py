@@ -218,3 +218,12 @@ def test_export_query_day_is_midnight_in_the_portals_zone(sqlite_url):
     spec = ExportQuery(published_from=date(2025, 1, 1))
     assert spec.published_from == datetime(2025, 1, 1, tzinfo=VN)
     assert [r["site"] for r in iter_records(make_engine(sqlite_url), query_spec=spec)] == ["b.gov.vn"]
+
+
+def test_output_dash_is_standard_output(sqlite_url):
+    from conftest import ROOT
+
+    _seed(sqlite_url)
+    records, _ = _export(sqlite_url, "--output", "-")  # run in ROOT (conftest.run_govnews)
+    assert len(records) == 2
+    assert not (ROOT / "-").exists()

@@ -42,7 +42,7 @@ def test_printable_and_terminal_safe_json():
 
     from crawler.text.normalise import printable, terminal_safe_json
 
-    assert printable("a\tb\nc\x9bd\u202ee\x85f") == "a b c d e f"
+    assert printable("a\tb\nc\x9bd\u202ee\x85f\u2028g\u2029h") == "a b c d e f g h"
     line = terminal_safe_json(json.dumps({"t": "x\x9by\u202ez"}, ensure_ascii=False))
     assert "\x9b" not in line
     assert "\u202e" not in line

@@ -22,8 +22,9 @@ _DROPPED = re.compile(f"{_INVISIBLE.pattern[:-1]}{_CONTROL.pattern[1:]}")  # bot
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
-_UNPRINTABLE = re.compile(f"[\t\n\r\x85{_CONTROL.pattern[1:-1]}]")
-_JSON_UNSAFE = re.compile(f"[\x85{_CONTROL.pattern[1:-1]}]")
+# + the line and paragraph separators U+2028/U+2029, which break a line for terminals and splitlines()
+_UNPRINTABLE = re.compile(f"[\t\n\r\x85\u2028\u2029{_CONTROL.pattern[1:-1]}]")
+_JSON_UNSAFE = re.compile(f"[\x85\u2028\u2029{_CONTROL.pattern[1:-1]}]")
 
 
 def printable(value: str | None) -> str:
