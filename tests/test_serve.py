@@ -434,7 +434,8 @@ def test_month_bounds_at_the_ends_of_the_calendar():
 
 def test_client_mistakes_are_4xx_not_500(ds):
     for path in [f"/{DB}/articles?_sort=nosuch", f"/{DB}/articles?_sort_desc=nosuch",
-                 f"/{DB}/articles?_sort=title&_sort_desc=title"]:
+                 f"/{DB}/articles?_sort=title&_sort_desc=title", f"/{DB}/articles?_through=x",
+                 f"/{DB}/articles.json?id__in=%5B1"]:
         response = _get(ds, path)
         assert response.status_code == 400, (path, response.status_code)
 

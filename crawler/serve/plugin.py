@@ -123,8 +123,12 @@ _CLIENT_ERRORS = ("Cannot sort table by", "Cannot use _sort and _sort_desc")
 
 @hookimpl
 def handle_exception(datasette, request, exception):
-    """A sort by a column the table does not have is the request's fault: 400, not 500. Datasette's
-    own handler (``trylast``) renders the page; this one only corrects the status."""
+    """Mistakes in the request, which Datasette 0.65 answers with a 500: a sort by a column the table
+    does not have, a parameter that should be JSON and is not (``_through=x``, ``id__in=[1``). They are
+    400s; Datasette's own handler (``trylast``) renders the page either way."""
+    import json
+
+    from datasette.handle_exception import handle_exception as render
     from datasette.views.base import DatasetteError
 
     if (
@@ -134,6 +138,9 @@ def handle_exception(datasette, request, exception):
     ):
         exception.status = 400
         exception.title = exception.title or "Bad request"
+    elif isinstance(exception, json.JSONDecodeError):  # Datasette decodes JSON only from query parameters
+        return render(datasette, request, DatasetteError(f"a parameter is not valid JSON: {exception.msg}", status=400))
+    return None
 
 
 def vn_time(value: str | None) -> str:
