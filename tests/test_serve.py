@@ -459,6 +459,10 @@ def test_a_search_that_cannot_run_says_why(ds):
     canned = _get(ds, f"/{DB}/search?q={many}")
     assert canned.status_code == 200
     assert '<p class="message-error">too many words in the query (70; at most 64)</p>' in canned.text
+    as_json = _get(ds, f"/{DB}/search.json?q={many}")
+    assert as_json.status_code == 400
+    assert as_json.json()["error"] == "too many words in the query (70; at most 64)"
+    assert _get(ds, f"/{DB}/search.json?q=dang+bo").status_code == 200
     long_word = _get(ds, f"/{DB}/articles.json?_search={'a' * 150}")
     assert long_word.status_code == 400
     assert "150 letters" in long_word.json()["error"]

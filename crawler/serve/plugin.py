@@ -22,6 +22,7 @@ database never runs it).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -87,7 +88,11 @@ def asgi_wrapper(datasette):
                 await app(scope, receive, send)
                 return
             if scope.get("method", "GET") not in READ_METHODS:
-                await _refuse(send)
+                await _refuse(send, 405, "405 Method Not Allowed: this archive is read-only")
+                return
+            problem = _canned_search_json_error(scope)
+            if problem:
+                await _refuse(send, 400, json.dumps({"ok": False, "error": problem, "status": 400}), "application/json")
                 return
 
             async def sending(message):
@@ -105,16 +110,29 @@ def asgi_wrapper(datasette):
     return wrap
 
 
-async def _refuse(send) -> None:
-    body = b"405 Method Not Allowed: this archive is read-only\n"
+async def _refuse(send, status: int, body: str, content_type: str = "text/plain") -> None:
     headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"allow", b"GET, HEAD, OPTIONS"),
+        (b"content-type", f"{content_type}; charset=utf-8".encode()),
+        *([(b"allow", b"GET, HEAD, OPTIONS")] if status == 405 else []),
         *SECURITY_HEADERS,
         (b"content-security-policy", content_security_policy("")),
     ]
-    await send({"type": "http.response.start", "status": 405, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body.encode() + b"\n"})
+
+
+_CANNED_SEARCH_JSON = re.compile(r"/[^/]+/search\.json")
+
+
+def _canned_search_json_error(scope) -> str | None:
+    """Why the canned search's JSON (``/DB/search.json?q=``) cannot run its query, else None. Its
+    HTML page says so beside the form (templates/query.html); the JSON would be an empty list."""
+    if not _CANNED_SEARCH_JSON.fullmatch(scope.get("path", "")):
+        return None
+    from urllib.parse import parse_qs
+
+    values = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace")).get("q")
+    return search_error(values[0]) if values else None
 
 
 # Datasette 0.65 raises these for a request it cannot answer with its default status, 500
