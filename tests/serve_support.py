@@ -117,12 +117,13 @@ def free_port() -> int:
 class Server:
     """``govnews serve`` in its own process, as a user starts it."""
 
-    def __init__(self, db_url: str, log: Path) -> None:
+    def __init__(self, db_url: str, log: Path, host: str = "127.0.0.1") -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log
         self.log = log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "serve", "--db", db_url, "--port", str(self.port)],
+            [sys.executable, "-m", "crawler.cli", "serve", "--db", db_url, "--port", str(self.port), "--host", host],
             cwd=ROOT,
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import run_govnews
-from serve_support import HOSTILE_CHECK, HOSTILE_RUN_SITE, HOSTILE_URL
+from serve_support import HOSTILE_CHECK, HOSTILE_RUN_SITE, HOSTILE_URL, Server
 from sqlalchemy.engine import make_url
 
 from crawler.serve import build_datasette
@@ -330,6 +330,49 @@ def test_cli_refuses_what_it_cannot_serve(tmp_path):
     result = run_govnews("serve", "--help")
     assert result.returncode == 0
     assert "127.0.0.1" in result.stdout
+
+
+def test_cli_serve_edges_are_one_line_errors(tmp_path, serve_store):
+    """Found by an audit: tracebacks (no URL, an unwritable --metadata), a "?"/"#" path that made
+    Datasette open another, empty and writable file, and a taken port or foreign host that printed
+    the success banner before uvicorn's error."""
+    import shutil
+    import socket
+
+    odd = tmp_path / "a#b.sqlite3"
+    shutil.copy(make_url(serve_store).database, odd)
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    store = ["--db", serve_store]
+    try:
+        for argv, message in [
+            (["--db", "notaurl"], "not a database URL"),
+            (["--db", f"sqlite:///{odd}"], "cannot be opened read-only"),
+            ([*store, "--metadata", str(tmp_path)], "cannot write it"),
+            ([*store, "--metadata", str(tmp_path / "no" / "m.json")], "cannot write it"),
+            ([*store, "--port", str(taken.getsockname()[1])], "cannot listen on 127.0.0.1"),
+            ([*store, "--host", "nonexistent.invalid"], "cannot resolve"),
+        ]:
+            result = run_govnews("serve", *argv)
+            assert result.returncode == 2, (argv, result.stderr)
+            assert result.stderr.count("\n") == 1, result.stderr
+            assert message in result.stderr, result.stderr
+            assert "govnews serve: http" not in result.stdout
+    finally:
+        taken.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a#b.sqlite3"], "no other file was created"
+
+
+def test_every_interface_is_said_out_loud(tmp_path, serve_store):
+    """``--host 0.0.0.0`` opens the archive to the network without a login: the server says so."""
+    server = Server(serve_store, tmp_path / "serve.log", host="0.0.0.0")  # noqa: S104 - the case tested
+    try:
+        log = server.log_path.read_text(encoding="utf-8")
+        assert "listening on every interface" in log
+        assert "no login" in log
+    finally:
+        server.stop()
 
 
 def test_the_main_install_brings_serve():
