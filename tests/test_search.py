@@ -518,6 +518,17 @@ def test_times_past_year_9999_in_vietnam_print(db_url, tmp_path):
     assert '"updated": "9999-12-31T20:00:00+00:00"' in exported.stdout
 
 
+def test_snippets_look_only_at_what_the_index_holds():
+    """A body past MAX_BODY_TOKENS words is not indexed further, so its snippet is not searched
+    further either (folding a 5 MB body per hit timed the canned search out)."""
+    query = s.parse_query("dac biet")
+    early = "Tin đặc biệt hôm nay. " + "lời nói " * 400_000
+    assert "**đặc** **biệt**" in s.snippet(query, None, early)
+    late = "lời nói " * 20_000 + "Tin đặc biệt hôm nay."
+    assert "**" not in s.snippet(query, None, late), "past the indexed words: no match shown"
+    assert s.snippet(query, None, late).startswith("lời nói")
+
+
 def test_full_width_input_finds_the_article(db_url):
     engine = make_engine(db_url)
     ArticleStore(engine).write([_item("https://a.gov.vn/ubnd.html", "Ｑuyết định của ＵＢＮＤ", "Nội dung.")])
