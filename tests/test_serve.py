@@ -576,3 +576,32 @@ def test_a_stored_time_past_year_9999_in_vietnam_shows(tmp_path, serve_store):
     page = _get(served, f"/{DB}/articles/{article}")
     assert page.status_code == 200
     assert "9999-12-31 20:00:00" in page.text
+
+
+def test_the_dashboard_tables_say_when_there_is_nothing(tmp_path):
+    """datasette-dashboards' table chart fails on an empty result and leaves a blank box: a healthy
+    archive looked like a broken panel (audit). An empty store: one row saying so per table."""
+    from crawler.serve.metadata import dashboard
+    from pipelines.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'govnews.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)  # the current schema, no rows
+    engine.dispose()
+    served = build_datasette(url)
+    notes = {}
+    for name, chart in dashboard(DB)["charts"].items():
+        if chart["library"] == "table":
+            rows = _json(served, f"/{DB}.json?_shape=array&sql={quote(chart['query'])}")
+            assert len(rows) == 1, name
+            notes[name] = rows[0]["portal"]
+    assert notes == {"health": "no crawl recorded yet", "attention": "nothing needs attention"}
+
+
+def test_the_dashboard_shows_times_in_vietnam(ds, serve_store):
+    from crawler.serve.metadata import dashboard
+
+    chart = dashboard(DB)["charts"]["health"]
+    rows = _json(ds, f"/{DB}.json?_shape=array&sql={quote(chart['query'])}")
+    hostile = next(row for row in rows if "hostile-run" in row["portal"])
+    assert hostile["last_run"] == "2025-10-01 07:00", "stored 00:00 UTC"

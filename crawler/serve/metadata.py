@@ -198,12 +198,28 @@ ATTENTION_COLUMNS = (
 )
 
 
-def html_escaped(sql: str, columns: tuple[str, ...]) -> str:
-    """``sql`` with each of its ``columns`` HTML-escaped by ``govnews_html``: datasette-dashboards'
-    table chart writes every cell with ``innerHTML``, so a portal name or a check name holding
-    markup would run in the operator's browser. Escaped, the browser shows the text as written."""
-    selected = ", ".join(f"govnews_html({column}) as {column}" for column in columns)
-    return f"select {selected} from ({sql.strip()})"  # noqa: S608 - constant SQL and column names
+TIME_COLUMNS = ("last_run", "last_live_success")
+
+
+def html_escaped(sql: str, columns: tuple[str, ...], *, when_empty: str) -> str:
+    """``sql`` for datasette-dashboards' table chart: each of its ``columns`` HTML-escaped by
+    ``govnews_html`` (the chart writes every cell with ``innerHTML``, so a portal name or a check
+    name holding markup would run in the operator's browser; escaped, it shows as written), times
+    in Vietnam's wall-clock time, and one row saying ``when_empty`` when there is none (the chart
+    fails on an empty result and shows a blank box, which looks like a broken panel)."""
+
+    def cell(column: str) -> str:
+        if column in TIME_COLUMNS:
+            return f"strftime('%Y-%m-%d %H:%M', {column}, '+7 hours') as {column}"
+        return f"govnews_html({column}) as {column}"
+
+    selected = ", ".join(cell(column) for column in columns)
+    blanks = ", ".join(["null"] * (len(columns) - 1))
+    note = when_empty.replace("'", "''")
+    return (
+        f"with shown as (select {selected} from ({sql.strip()}))\n"  # noqa: S608 - constant SQL and names
+        f"select * from shown union all select '{note}', {blanks} where not exists (select 1 from shown)"
+    )
 
 
 def dashboard(database: str) -> dict[str, Any]:
@@ -229,16 +245,16 @@ def dashboard(database: str) -> dict[str, Any]:
                 },
             },
             "health": {
-                "title": "Per-portal health (last crawl)",
+                "title": "Per-portal health (last crawl; times in Vietnam, UTC+7)",
                 "db": database,
-                "query": html_escaped(PORTAL_HEALTH, HEALTH_COLUMNS),
+                "query": html_escaped(PORTAL_HEALTH, HEALTH_COLUMNS, when_empty="no crawl recorded yet"),
                 "library": "table",
                 "display": {},
             },
             "attention": {
                 "title": "Needing attention",
                 "db": database,
-                "query": html_escaped(NEEDS_ATTENTION, ATTENTION_COLUMNS),
+                "query": html_escaped(NEEDS_ATTENTION, ATTENTION_COLUMNS, when_empty="nothing needs attention"),
                 "library": "table",
                 "display": {},
             },
