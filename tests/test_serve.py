@@ -605,3 +605,36 @@ def test_the_dashboard_shows_times_in_vietnam(ds, serve_store):
     rows = _json(ds, f"/{DB}.json?_shape=array&sql={quote(chart['query'])}")
     hostile = next(row for row in rows if "hostile-run" in row["portal"])
     assert hostile["last_run"] == "2025-10-01 07:00", "stored 00:00 UTC"
+
+
+def test_a_huge_article_page_stays_light(tmp_path, serve_store):
+    """A 1 MB body, 300 images and 30 versions (crawls take pages up to 16 MB): Datasette's row table
+    repeated the body in full and every image and version was laid out, so the browser never
+    finished the page (audit). The body is shown once; the table cell, images and versions are cut."""
+    import shutil
+
+    path = tmp_path / "govnews.sqlite3"
+    shutil.copy(make_url(serve_store).database, path)
+    url = f"sqlite:///{path}"
+    article = _article_id(url, HOSTILE_URL)
+    body = "Đoạn văn rất dài. " * 60_000
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE articles SET body_text = ?, body_html = NULL WHERE id = ?", (body, article))
+        connection.executemany(
+            "INSERT INTO images (article_id, position, image_url, caption) VALUES (?, ?, ?, ?)",
+            [(article, 100 + i, f"https://hostile.example.gov.vn/anh-{i}.jpg", f"Ảnh {i}") for i in range(300)],
+        )
+        connection.executemany(
+            "INSERT INTO article_versions (article_id, version, title, body_text, replaced_at)"
+            " VALUES (?, ?, ?, ?, '2025-10-01 00:00:00')",
+            [(article, 100 + i, f"Bản {i}", body) for i in range(30)],
+        )
+    page = _get(build_datasette(url), f"/{DB}/articles/{article}").text
+    assert page.count(body) == 1, "the body once, in the article"
+    assert len(page) < 2 * len(body.encode())
+    assert f"{len(body):,} characters in all" in page
+    assert page.count('<figure class="govnews-image">') == 200
+    assert f"/{DB}/images?article_id={article}" in page
+    assert page.count('<details class="govnews-version">') == 20
+    assert page.count("characters in all: the whole text is in") == 20, "each version's text cut, with a link"
+    assert f"/{DB}/article_versions?article_id={article}" in page
