@@ -405,7 +405,7 @@ def test_month_bounds_are_vietnams_month_in_stored_utc():
 
 def test_the_list_facet_counts_as_datasettes_array_facet(ds, serve_store):
     """Same values and counts as the stock facet (each value once per article), on the whole table
-    and on a search's hits; selecting a value filters with the stock ``arraycontains``."""
+    and on a search's hits; selecting a value filters as the stock ``arraycontains`` does."""
     for query in ["", "&_search=dang+bo"]:
         data = _json(ds, f"/{DB}/articles.json?_size=0&_facet_size=max&_facet_array=categories{query}")
         ours = {row["value"]: row["count"] for row in data["facet_results"]["categories"]["results"]}
@@ -416,6 +416,35 @@ def test_the_list_facet_counts_as_datasettes_array_facet(ds, serve_store):
         assert ours
     value, count = next(iter(ours.items()))
     assert len(_ids(ds, f"/{DB}/articles?categories__arraycontains={quote(value)}&_search=dang+bo")) == count
+    assert len(_ids(ds, f"/{DB}/articles?categories__listcontains={quote(value)}&_search=dang+bo")) == count
+    toggles = [row["toggle_url"] for row in data["facet_results"]["categories"]["results"]]
+    assert all("categories__listcontains=" in url for url in toggles)
+
+
+def test_a_row_whose_categories_are_not_a_list_breaks_no_filter(tmp_path, serve_store):
+    """One hand-edited ``categories`` that is not JSON made every value of the category facet a 400
+    ("malformed JSON"); JSON null was offered as the value "None" (audit)."""
+    import shutil
+
+    path = tmp_path / "govnews.sqlite3"
+    shutil.copy(make_url(serve_store).database, path)
+    url = f"sqlite:///{path}"
+    with sqlite3.connect(path) as connection:
+        first, second, third = (row[0] for row in connection.execute("SELECT id FROM articles ORDER BY id LIMIT 3"))
+        connection.execute("UPDATE articles SET categories = 'not json' WHERE id = ?", (first,))
+        connection.execute("UPDATE articles SET categories = '[null, \"Tin\"]' WHERE id = ?", (second,))
+        connection.execute("UPDATE articles SET categories = '{\"a\": 1}' WHERE id = ?", (third,))
+    served = build_datasette(url)
+    data = _json(served, f"/{DB}/articles.json?_size=0&_facet_size=max")
+    values = data["facet_results"]["categories"]["results"]
+    assert values
+    assert "None" not in {row["value"] for row in values}
+    from urllib.parse import urlsplit
+
+    for row in values[:5]:
+        link = urlsplit(row["toggle_url"])
+        assert _get(served, f"{link.path}?{link.query}").status_code == 200, row["value"]
+    assert second in _ids(served, f"/{DB}/articles?categories__listcontains=Tin")
 
 
 # -- found by a hostile-input audit -----------------------------------------------------------------
