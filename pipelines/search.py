@@ -434,13 +434,13 @@ _COLUMNS = {
     "id": Integer,
     "url": String,
     "site": String,
-    "published": DateTime,
+    "published": String,  # read by _moment: a hand-edited "yesterday" must not end the search
     "title": Text,
     "summary": Text,
     "body_text": Text,
     "tier": Integer,
     "rank": Float,
-    "removed_at": DateTime,
+    "removed_at": String,
 }
 # Filters are parameters (NULL: not filtered), so each backend has one statement, built once.
 _SEARCH_SQL = {
@@ -516,12 +516,12 @@ def search(
             id=row.id,
             url=row.url,
             site=row.site,
-            published=_aware(row.published),
+            published=_moment(row.published),
             title=row.title,
             summary=row.summary,
             snippet=snippet(query, row.summary, row.body_text, marks=marks),
             score=float(row.rank),
-            removed_at=_aware(row.removed_at),
+            removed_at=_moment(row.removed_at),
         )
         for row in rows
     ]
@@ -550,6 +550,17 @@ def _run(connection: Connection, query: Query, params: dict) -> list:
         "w_body": w_body,
     }
     return connection.execute(_STATEMENTS["sqlite"], params).all()
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    """A stored time as aware UTC: PostgreSQL gives datetimes, SQLite text; text that is no time
+    (written by hand or another tool) is no time rather than an exception ending the search."""
+    if value is None or isinstance(value, datetime):
+        return _aware(value)
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _aware(moment: datetime | None) -> datetime | None:

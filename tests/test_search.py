@@ -529,6 +529,21 @@ def test_snippets_look_only_at_what_the_index_holds():
     assert s.snippet(query, None, late).startswith("lời nói")
 
 
+def test_a_stored_time_that_is_no_time_does_not_end_the_search(tmp_path):
+    """SQLite keeps whatever text a hand edit or another tool wrote in ``published`` (audit)."""
+    db = f"sqlite:///{tmp_path / 'g.sqlite3'}"
+    engine = make_engine(db)
+    ArticleStore(engine).write([_item("https://a.gov.vn/hong.html", "Ngày hỏng", "Nội dung hongngay.")])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE articles SET published = 'hôm qua'"))
+    (hit,) = s.search(engine, "hongngay")
+    assert hit.published is None
+    engine.dispose()
+    result = run_govnews("search", "hongngay", "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert "\t-\t" in result.stdout
+
+
 def test_full_width_input_finds_the_article(db_url):
     engine = make_engine(db_url)
     ArticleStore(engine).write([_item("https://a.gov.vn/ubnd.html", "Ｑuyết định của ＵＢＮＤ", "Nội dung.")])

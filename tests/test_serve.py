@@ -605,6 +605,11 @@ def test_a_stored_time_past_year_9999_in_vietnam_shows(tmp_path, serve_store):
     page = _get(served, f"/{DB}/articles/{article}")
     assert page.status_code == 200
     assert "9999-12-31 20:00:00" in page.text
+    with sqlite3.connect(path) as connection:  # a body_html another tool wrote as a BLOB: was a 500
+        connection.execute("UPDATE articles SET body_html = ? WHERE id = ?", ("<p>Nhị phân</p>".encode(), article))
+    page = _get(served, f"/{DB}/articles/{article}")
+    assert page.status_code == 200
+    assert "<p>Nhị phân</p>" in page.text
 
 
 def test_the_dashboard_tables_say_when_there_is_nothing(tmp_path):

@@ -457,7 +457,10 @@ async def article_view(datasette, database: str, article_id: str) -> dict[str, A
             {"id": article["duplicate_of_id"]},
         )
         original = found.first()
-    body = sanitise_html(article["body_html"], article["url"]) if article["body_html"] else None
+    markup = article["body_html"]
+    if isinstance(markup, bytes):  # written as a BLOB by another tool: its text, as a browser would guess
+        markup = markup.decode("utf-8", "replace")
+    body = sanitise_html(markup, article["url"]) if markup else None
     return {
         "article": article,
         "url": web_url(article["url"]),
