@@ -610,12 +610,10 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
-def _stored_site(db_url: str, host: str) -> bool:
+def _stored_site(engine, host: str) -> bool:
     from sqlalchemy import text
 
-    from pipelines.db import make_engine
-
-    with make_engine(db_url).connect() as connection:
+    with engine.connect() as connection:
         return connection.execute(text("SELECT 1 FROM sites WHERE host = :h"), {"h": host}).first() is not None
 
 
@@ -650,8 +648,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     check_database(db_url, create=False)
     bold = not args.json and sys.stdout.isatty()
     marks = ("\033[1m", "\033[0m") if bold else ("**", "**")
+    engine = make_engine(db_url)
     hits = search(
-        make_engine(db_url),
+        engine,
         query,
         site=args.site,
         since=since,
@@ -678,7 +677,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             published = iso(hit.published)[:10] if hit.published else "-"
             fields = (hit.url, hit.site, published, hit.title, hit.snippet)
             print("\t".join(printable(field) for field in fields))
-    if not hits and args.site and not _stored_site(db_url, args.site):
+    if not hits and args.site and not _stored_site(engine, args.site):
         print(f"govnews search: no portal {args.site} in the store (see `govnews runs`)", file=sys.stderr)
     print(f"govnews search: {len(hits)} article(s)", file=sys.stderr)
     return EXIT_OK

@@ -128,10 +128,8 @@ def _document(
     columns = (tokens(title)[:MAX_TITLE_TOKENS], tokens(summary)[:MAX_SUMMARY_TOKENS], tokens(body)[:MAX_BODY_TOKENS])
     counts: dict[str, int] = {}
     budget = MAX_VECTOR_BYTES
-    document: list[list[str | None]] = []
-    for words in columns:
-        kept: list[str | None] = []
-        document.append(kept)
+    document: tuple[list[str | None], ...] = ([], [], [])
+    for words, kept in zip(columns, document, strict=True):
         for word in words:
             seen = counts.get(word, 0)
             if seen >= MAX_POSITIONS_PER_LEXEME:
@@ -140,11 +138,11 @@ def _document(
             # a new lexeme: its entry (4 bytes), its text, alignment and position count; then 2 per position
             cost = 2 if seen else 9 + len(word.encode())
             if cost > budget:
-                return (*document, *([[]] * (3 - len(document))))  # type: ignore[return-value]
+                return document  # type: ignore[return-value]
             budget -= cost
             counts[word] = seen + 1
             kept.append(word)
-    return document[0], document[1], document[2]
+    return document  # type: ignore[return-value]
 
 
 def tsvector_literal(title: str | None, summary: str | None, body: str | None) -> str:
@@ -503,7 +501,7 @@ def search(
     params = {
         "limit": limit,
         "include_removed": include_removed,
-        "site": site.strip().rstrip(".").lower().removeprefix("www.") if site else None,  # as sites.host
+        "site": site.removeprefix("www.") if site else None,
         "since": since.astimezone(UTC).replace(tzinfo=None) if since else None,  # stored as naive UTC
     }
     if isinstance(engine, Engine):

@@ -144,8 +144,6 @@ def handle_exception(datasette, request, exception):
     """Mistakes in the request, which Datasette 0.65 answers with a 500: a sort by a column the table
     does not have, a parameter that should be JSON and is not (``_through=x``, ``id__in=[1``). They are
     400s; Datasette's own handler (``trylast``) renders the page either way."""
-    import json
-
     from datasette.handle_exception import handle_exception as render
     from datasette.views.base import DatasetteError
 
@@ -409,6 +407,8 @@ def render_cell(row, value, column, table, database, datasette):
     from markupsafe import escape
 
     return Markup(f"{escape(value[:CELL_CHARS])}… <em>({len(value):,} characters in all)</em>")  # noqa: S704
+
+
 def web_url(value: str | None) -> str | None:
     """``value`` if it is an http(s) URL a page may link to or load, else ``None``."""
     return value if value and _WEB_URL.match(value) else None
